@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the target kernel under QEMU with the host root shared read-only and
+# run a command as root inside it.  Exits with the command's status, or 1
+# when the guest kernel reported a BUG/WARNING/Oops/lockdep/KASAN/hung task.
+#
+# Usage: run.sh [options] -- command [args...]
+#   --kver VER       guest kernel (default: $KVER or the newest with headers)
+#   --kernel FILE    kernel image (default: /boot/vmlinuz-VER)
+#   --mem SIZE       guest memory (default: 2G)
+#   --smp N          guest CPUs (default: 2)
+#   --qemu ARG       extra QEMU argument (repeatable)
+#   --append ARGS    extra kernel command line
+#   --kvm            use KVM instead of TCG
+#   --timeout SEC    kill the guest after SEC seconds (default: 1800)
+#   --logdir DIR     keep console, output and dmesg here
+#                    (default: build/vm-logs/<date>-<pid>)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+kver=${KVER:-}
+kernel=
+mem=2G
+smp=2
+accel=tcg
+timeout=1800
+logdir=
+append=
+qemu_extra=()
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kver) kver=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--qemu) qemu_extra+=("$2"); shift 2 ;;
+	--append) append="$append $2"; shift 2 ;;
+	--kvm) accel=kvm; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--logdir) logdir=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "run.sh: no command" >&2; exit 2; }
+
+if [ -z "$kver" ]; then
+	kver=$(ls -d /lib/modules/*/build 2>/dev/null | awk -F/ '{print $4}' |
+		sort -V | tail -n 1)
+fi
+kernel=${kernel:-/boot/vmlinuz-$kver}
+[ -r "$kernel" ] || { echo "run.sh: no kernel $kernel" >&2; exit 2; }
+
+logdir=${logdir:-$top/build/vm-logs/$(date +%Y%m%d-%H%M%S)-$$}
+mkdir -p "$logdir"
+logdir=$(cd "$logdir" && pwd)
+rm -f "$logdir/rc" "$logdir/out" "$logdir/dmesg" "$logdir/console.log"
+
+initrd=$top/build/vm/initramfs-$kver.cpio.gz
+if [ ! -s "$initrd" ] || [ "$here/init" -nt "$initrd" ] ||
+   [ "$here/initramfs.sh" -nt "$initrd" ]; then
+	mkdir -p "$(dirname "$initrd")"
+	"$here/initramfs.sh" "$kver" "$initrd" || exit 2
+fi
+
+cp "$here/stage2" "$logdir/stage2"
+{
+	printf 'VM_CWD=%q\n' "$PWD"
+	printf 'VM_CMD=%q\n' "$*"
+	printf 'export KVER=%q\n' "$kver"
+} >"$logdir/env"
+
+accel_args=(-accel tcg,thread=multi -cpu max)
+[ "$accel" = kvm ] && accel_args=(-accel kvm -cpu host)
+
+# One VM at a time on this machine: later callers wait their turn.
+exec 9>/tmp/vdpa-oot-vm.lock
+flock 9
+
+timeout --foreground -k 10 "$timeout" \
+	qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp "$smp" \
+	-nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $append" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$logdir",mount_tag=vmjob,security_model=none \
+	-device virtio-rng-pci \
+	"${qemu_extra[@]}" </dev/null 2>&1 | tee "$logdir/console.log" |
+	grep --line-buffered -v '^vm: running:'
+qemu_rc=${PIPESTATUS[0]}
+exec 9>&-
+
+if [ ! -s "$logdir/rc" ]; then
+	echo "run.sh: guest did not finish (qemu status $qemu_rc); log in $logdir" >&2
+	"$here/kcheck.sh" "$logdir/console.log" >&2
+	exit 1
+fi
+rc=$(cat "$logdir/rc")
+if ! "$here/kcheck.sh" "$logdir/console.log" "$logdir/dmesg"; then
+	echo "run.sh: kernel reported a problem; log in $logdir" >&2
+	exit 1
+fi
+exit "$rc"

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the selftests inside the test VM: install the built modules the way an
+# operator would, then run every test (or those named on the command line),
+# each independent, and print TAP plus a final "N passed, N failed" line.
+# A test also fails when the kernel logs a report while it runs.
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+if ! make -s modules_install >/tmp/install.log 2>&1; then
+	cat /tmp/install.log
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+if [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	tests=(selftests/*.sh)
+fi
+
+passed=0
+failed=0
+n=0
+echo "TAP version 13"
+for t in "${tests[@]}"; do
+	[ -x "$t" ] || [ -x "selftests/$t" ] || [ -x "selftests/$t.sh" ] || continue
+	[ -x "$t" ] || t=selftests/${t%.sh}.sh
+	n=$((n + 1))
+	name=$(basename "$t" .sh)
+	mark=$(dmesg | wc -l)
+	echo "# === $name"
+	out=$(timeout 900 "$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/# /'
+	ok=$(printf '%s\n' "$out" | grep -c '^ok ')
+	nok=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	passed=$((passed + ok))
+	failed=$((failed + nok))
+	if dmesg | tail -n +$((mark + 1)) >/tmp/dmesg.test &&
+	   ! "$top/scripts/vm/kcheck.sh" /tmp/dmesg.test >/tmp/kcheck.out; then
+		sed 's/^/# /' /tmp/kcheck.out
+		failed=$((failed + 1))
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
+		[ "$rc" -eq 124 ] && echo "# $name: timed out"
+		failed=$((failed + 1))
+	fi
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+	fi
+done
+echo "1..$n"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$n" -gt 0 ]
