@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the parts of vdpa.ko share with each other and with nobody else.
+ */
+#ifndef _VDPA_INTERNAL_H
+#define _VDPA_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/rwsem.h>
+#include <linux/init.h>
+#include <linux/vdpa.h>
+
+/*
+ * vdpa_dev_lock serialises the population of the bus against the
+ * management plane.  Held for writing: while a management device is
+ * registered or unregistered, and while a device is added to or removed
+ * from the bus.  Held for reading: while netlink looks devices and
+ * management devices up or walks them.  It protects vdpa_mgmtdev_list.
+ *
+ * Lock order: vdpa_dev_lock, then a device's lock (driver core, taken
+ * when a driver binds during device_add()), then its cf_lock.
+ */
+extern struct rw_semaphore vdpa_dev_lock;
+extern struct list_head vdpa_mgmtdev_list;
+
+struct vdpa_device *vdpa_find_device(const char *name);
+int vdpa_for_each_device(void *data, int (*fn)(struct vdpa_device *vdev,
+					       void *data));
+
+int __init vdpa_bus_init(void);
+void vdpa_bus_uninit(void);
+
+int __init vdpa_netlink_init(void);
+void vdpa_netlink_uninit(void);
+
+#endif /* _VDPA_INTERNAL_H */
