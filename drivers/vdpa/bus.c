@@ -505,7 +505,7 @@ struct vdpa_device *vdpa_find_device(const char *name)
 }
 
 struct vdpa_walk {
-	int (*fn)(struct vdpa_device *vdev, void *data);
+	vdpa_dev_visit_fn *fn;
 	void *data;
 };
 
@@ -517,15 +517,14 @@ static int vdpa_walk_one(struct device *dev, void *data)
 }
 
 /**
- * vdpa_for_each_device - call a function for every device on the bus
+ * vdpa_walk_devices - call a function for every device on the bus
  * @data: passed to @fn
  * @fn: called for each device, in bus order; a nonzero return stops the
  *	walk and is returned
  *
  * Return: 0 or the first nonzero value @fn returned.
  */
-int vdpa_for_each_device(void *data,
-			 int (*fn)(struct vdpa_device *vdev, void *data))
+int vdpa_walk_devices(void *data, vdpa_dev_visit_fn *fn)
 {
 	struct vdpa_walk walk = { .fn = fn, .data = data };
 

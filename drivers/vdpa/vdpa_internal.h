@@ -24,8 +24,8 @@ extern struct rw_semaphore vdpa_dev_lock;
 extern struct list_head vdpa_mgmtdev_list;
 
 struct vdpa_device *vdpa_find_device(const char *name);
-int vdpa_for_each_device(void *data, int (*fn)(struct vdpa_device *vdev,
-					       void *data));
+typedef int (vdpa_dev_visit_fn)(struct vdpa_device *vdev, void *data);
+int vdpa_walk_devices(void *data, vdpa_dev_visit_fn *fn);
 
 int __init vdpa_bus_init(void);
 void vdpa_bus_uninit(void);
