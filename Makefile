@@ -21,7 +21,8 @@ TESTS ?=
 
 kbuild = $(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all modules install modules_install clean tools deps demo check lint
+.PHONY: all modules install modules_install clean clean-modules tools deps demo \
+	check lint
 
 all: modules
 
@@ -40,10 +41,12 @@ modules_install:
 tools:
 	$(MAKE) -C tools
 
-clean:
-	$(kbuild) clean
+clean: clean-modules
 	$(MAKE) -C tools clean
 	rm -rf build
+
+clean-modules:
+	$(kbuild) clean
 
 deps:
 	scripts/deps.sh
