@@ -446,7 +446,7 @@ static int vdpa_nl_dump_devs(struct sk_buff *msg, struct netlink_callback *cb,
 	};
 
 	down_read(&vdpa_dev_lock);
-	vdpa_for_each_device(&dump, vdpa_nl_dump_one);
+	vdpa_walk_devices(&dump, vdpa_nl_dump_one);
 	up_read(&vdpa_dev_lock);
 
 	cb->args[0] = dump.idx;
