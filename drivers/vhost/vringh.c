@@ -1,6 +1,1486 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder until the ring library lands. */
+/*
+ * vringh: host-side access to split virtqueues that someone else owns.
+ *
+ * A ring and the buffers it points at live in one of three address spaces,
+ * chosen by the init function:
+ *
+ *   kern   every address is a kernel virtual address;
+ *   user   the ring pointers are user addresses of the calling process and
+ *          buffer addresses are guest addresses that the caller's getrange()
+ *          callback turns into user addresses;
+ *   iotlb  every address, the ring pointers included, is an IOVA that a
+ *          struct vhost_iotlb maps to physical memory.
+ *
+ * One implementation serves all three.  The access helpers take the mode as
+ * a compile-time constant and are always inlined, so each exported function
+ * compiles to straight-line code for its own address space, without
+ * indirect calls on the per-packet path.
+ *
+ * Nothing read from a ring is trusted: every index, length and address is
+ * bounds-checked, a descriptor is fetched once into locals before it is
+ * checked (no double fetch), and a malformed ring ends in a negative errno
+ * with last_avail_idx left where it was.  Those events are logged
+ * rate-limited.  See Documentation/vringh.rst for the contract.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/highmem.h>
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stddef.h>
+#include <linux/uaccess.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/vringh.h>
+#include <uapi/linux/virtio_config.h>
+
+/* Largest split ring the virtio 1.x spec allows (2.7, Queue Size). */
+#define VRH_MAX_NUM		32768U
+/* A u16 "next" field reaches this many entries of an indirect table. */
+#define VRH_MAX_INDIRECT	65536U
+/* First size of an iov array that has to grow, and its hard cap. */
+#define VRH_IOV_FIRST		8U
+#define VRH_IOV_LIMIT		131072U
+#define VRH_DESC_SIZE		sizeof(struct vring_desc)
+
+enum vrh_mode {
+	VRH_KERN,
+	VRH_USER,
+	VRH_IOTLB,
+};
+
+/*
+ * Scratch state of one API call.  It lives on the caller's stack, so it
+ * needs no locking; it caches the last address translation so that a chain
+ * whose descriptors and buffers sit in one region costs one lookup.
+ */
+struct vrh_ctx {
+	struct vringh *vrh;
+
+	/* VRH_USER: the caller's translation and the last range it gave. */
+	bool (*getrange)(struct vringh *vrh, u64 addr, struct vringh_range *r);
+	struct vringh_range range;
+	bool range_ok;
+
+	/*
+	 * VRH_IOTLB: a copy of the last map found, taken under
+	 * vrh->iotlb_lock: IOVA [xl_start, xl_last] is physical xl_pa onward.
+	 */
+	bool xl_ok;
+	u32 xl_perm;
+	u64 xl_start;
+	u64 xl_last;
+	u64 xl_pa;
+};
+
+/* A descriptor as fetched, in cpu byte order. */
+struct vrh_desc {
+	u64 addr;
+	u32 len;
+	u16 flags;
+	u16 next;
+};
+
+/* Where getdesc is reading descriptors from. */
+struct vrh_table {
+	u64 base;		/* guest address of an indirect table */
+	u32 count;		/* entries in the table */
+	bool indirect;
+};
+
+static void vrh_ctx_init(struct vrh_ctx *c, struct vringh *vrh)
+{
+	c->vrh = vrh;
+	c->getrange = NULL;
+	c->range_ok = false;
+	c->xl_ok = false;
+}
+
+/* Log a malformed ring or a bad address (rate-limited); return @err. */
+static __cold __printf(2, 3) int vrh_bad(int err, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_warn_ratelimited("%pV (error %d)\n", &vaf, err);
+	va_end(args);
+	return err;
+}
+
+/*
+ * Barriers between ring accesses.  A CPU on the other side (weak_barriers)
+ * needs only the SMP-conditional virt_* variants; a device needs the
+ * mandatory ones.  Each caller says what it orders against what.
+ */
+static inline void vrh_rmb(const struct vringh *vrh)
+{
+	if (vrh->weak_barriers)
+		virt_rmb();	/* pairs with the driver's wmb before avail->idx */
+	else
+		rmb();		/* pairs with the driver's wmb before avail->idx */
+}
+
+static inline void vrh_wmb(const struct vringh *vrh)
+{
+	if (vrh->weak_barriers)
+		virt_wmb();	/* used elements before used->idx */
+	else
+		wmb();		/* used elements before used->idx */
+}
+
+static inline void vrh_mb(const struct vringh *vrh)
+{
+	if (vrh->weak_barriers)
+		virt_mb();	/* our store before the driver's field load */
+	else
+		mb();		/* our store before the driver's field load */
+}
+
+/* [addr, addr + len - 1] must not wrap; len is nonzero. */
+static inline bool vrh_wraps(u64 addr, u64 len, u64 *last)
+{
+	return check_add_overflow(addr, len - 1, last) ||
+	       (!IS_ENABLED(CONFIG_64BIT) && upper_32_bits(*last));
+}
+
+/* ---- iotlb: IOVA -> physical ---- */
+
+/* Copy @len bytes between @buf and physically contiguous memory at @pa. */
+static int vrh_phys_copy(u64 pa, void *buf, size_t len, bool to_phys)
+{
+	unsigned long pfn = PHYS_PFN(pa);
+	size_t off = offset_in_page(pa);
+	u64 last;
+	void *p;
+
+	/* Only RAM has a struct page; a map may point at anything. */
+	if (check_add_overflow(pa, (u64)len - 1, &last) || !pfn_valid(pfn) ||
+	    (PHYS_PFN(last) != pfn && !pfn_valid(PHYS_PFN(last))))
+		return vrh_bad(-EFAULT, "iotlb maps non-RAM address %#llx", pa);
+
+	if (!IS_ENABLED(CONFIG_HIGHMEM)) {
+		/* The direct map is linear: one memcpy for the whole segment. */
+		p = page_address(pfn_to_page(pfn)) + off;
+		if (to_phys)
+			memcpy(p, buf, len);
+		else
+			memcpy(buf, p, len);
+		return 0;
+	}
+
+	while (len) {
+		size_t n = min_t(size_t, len, PAGE_SIZE - off);
+
+		p = kmap_local_page(pfn_to_page(pfn));
+		if (to_phys)
+			memcpy(p + off, buf, n);
+		else
+			memcpy(buf, p + off, n);
+		kunmap_local(p);
+		buf += n;
+		len -= n;
+		pfn++;
+		off = 0;
+	}
+	return 0;
+}
+
+/* Cache the map holding @addr.  Takes and releases vrh->iotlb_lock. */
+static int vrh_iotlb_lookup(struct vrh_ctx *c, u64 addr)
+{
+	struct vringh *vrh = c->vrh;
+	struct vhost_iotlb_map *map;
+
+	if (unlikely(!vrh->iotlb || !vrh->iotlb_lock))
+		return vrh_bad(-EINVAL, "no iotlb set on this ring");
+
+	spin_lock(vrh->iotlb_lock);
+	map = vhost_iotlb_itree_first(vrh->iotlb, addr, addr);
+	if (map) {
+		c->xl_start = map->start;
+		c->xl_last = map->last;
+		c->xl_pa = map->addr;
+		c->xl_perm = map->perm;
+	}
+	spin_unlock(vrh->iotlb_lock);
+
+	c->xl_ok = !!map;
+	if (!map)
+		return vrh_bad(-EFAULT, "iova %#llx not mapped", addr);
+	return 0;
+}
+
+/*
+ * Copy @len bytes between @buf and IOVA @addr, one memcpy per physically
+ * contiguous piece.  Needs VHOST_MAP_WO to write and VHOST_MAP_RO to read.
+ */
+static int vrh_iotlb_xfer(struct vrh_ctx *c, u64 addr, void *buf, size_t len,
+			  bool to_iova)
+{
+	u32 need = to_iova ? VHOST_MAP_WO : VHOST_MAP_RO;
+	u64 last, seg_last, pa;
+	size_t n;
+	int err;
+
+	if (!len)
+		return 0;
+	if (check_add_overflow(addr, (u64)len - 1, &last))
+		return vrh_bad(-EINVAL, "iova range %#llx+%zu wraps", addr, len);
+
+	for (;;) {
+		if (!c->xl_ok || addr < c->xl_start || addr > c->xl_last) {
+			err = vrh_iotlb_lookup(c, addr);
+			if (err)
+				return err;
+		}
+		if ((c->xl_perm & need) != need)
+			return vrh_bad(-EPERM, "iova %#llx not %s", addr,
+				       to_iova ? "writable" : "readable");
+
+		if (check_add_overflow(c->xl_pa, addr - c->xl_start, &pa))
+			return vrh_bad(-EFAULT, "iova %#llx maps past 2^64", addr);
+		seg_last = min(last, c->xl_last);
+		n = seg_last - addr + 1;
+		err = vrh_phys_copy(pa, buf, n, to_iova);
+		if (err || seg_last == last)
+			return err;
+		addr = seg_last + 1;
+		buf += n;
+	}
+}
+
+/* ---- user: guest address -> user address ---- */
+
+/* Translate the head of guest [addr, addr + len - 1] to user memory. */
+static int vrh_user_xlate(struct vrh_ctx *c, u64 addr, u64 len, u64 *uaddr,
+			  u64 *seg)
+{
+	struct vringh_range *r = &c->range;
+	u64 room, ulast;
+
+	if (!c->range_ok || addr < r->start || addr > r->end_incl) {
+		c->range_ok = c->getrange(c->vrh, addr, r) &&
+			      addr >= r->start && addr <= r->end_incl;
+		if (!c->range_ok)
+			return vrh_bad(-EFAULT, "guest address %#llx outside getrange",
+				       addr);
+	}
+
+	room = r->end_incl - addr;	/* bytes left in the range, minus one */
+	*seg = len - 1 <= room ? len : room + 1;
+	*uaddr = addr + r->offset;
+	if (vrh_wraps(*uaddr, *seg, &ulast))
+		return vrh_bad(-EFAULT, "getrange offset wraps at %#llx", addr);
+	return 0;
+}
+
+/* Read guest memory (an indirect table) through getrange. */
+static int vrh_user_read(struct vrh_ctx *c, void *dst, u64 addr, size_t len)
+{
+	u64 uaddr, seg;
+	int err;
+
+	while (len) {
+		err = vrh_user_xlate(c, addr, len, &uaddr, &seg);
+		if (err)
+			return err;
+		if (copy_from_user(dst, (const void __user *)(uintptr_t)uaddr,
+				   seg))
+			return -EFAULT;
+		dst += seg;
+		addr += seg;
+		len -= seg;
+	}
+	return 0;
+}
+
+/* ---- ring field access, specialised per mode at compile time ---- */
+
+static __always_inline int vrh_get16(struct vrh_ctx *c, enum vrh_mode m,
+				     u16 *val, const __virtio16 *p)
+{
+	__virtio16 v = 0;
+	int err = 0;
+
+	switch (m) {
+	case VRH_KERN:
+		v = READ_ONCE(*p);
+		break;
+	case VRH_USER:
+		err = get_user(v, (__force const __virtio16 __user *)p);
+		break;
+	case VRH_IOTLB:
+		err = vrh_iotlb_xfer(c, (uintptr_t)p, &v, sizeof(v), false);
+		break;
+	}
+	if (unlikely(err))
+		return err;
+	*val = vringh16_to_cpu(c->vrh, v);
+	return 0;
+}
+
+static __always_inline int vrh_put16(struct vrh_ctx *c, enum vrh_mode m,
+				     __virtio16 *p, u16 val)
+{
+	__virtio16 v = cpu_to_vringh16(c->vrh, val);
+
+	switch (m) {
+	case VRH_KERN:
+		WRITE_ONCE(*p, v);
+		return 0;
+	case VRH_USER:
+		return put_user(v, (__force __virtio16 __user *)p);
+	case VRH_IOTLB:
+		return vrh_iotlb_xfer(c, (uintptr_t)p, &v, sizeof(v), true);
+	}
+	return -EINVAL;
+}
+
+/* Write used elements (already in ring byte order) at @p. */
+static __always_inline int vrh_put_used(struct vrh_ctx *c, enum vrh_mode m,
+					struct vring_used_elem *p,
+					const struct vring_used_elem *src,
+					unsigned int n)
+{
+	size_t len = n * sizeof(*src);
+
+	switch (m) {
+	case VRH_KERN:
+		memcpy(p, src, len);
+		return 0;
+	case VRH_USER:
+		if (copy_to_user((__force void __user *)p, src, len))
+			return -EFAULT;
+		return 0;
+	case VRH_IOTLB:
+		return vrh_iotlb_xfer(c, (uintptr_t)p, (void *)src, len, true);
+	}
+	return -EINVAL;
+}
+
+/* Fetch entry @i of table @t once, into cpu byte order. */
+static __always_inline int vrh_get_desc(struct vrh_ctx *c, enum vrh_mode m,
+					const struct vrh_table *t, u32 i,
+					struct vrh_desc *d)
+{
+	const struct vring_desc *src;
+	struct vring_desc raw;
+	u64 addr;
+	int err = 0;
+
+	if (t->indirect)
+		addr = t->base + (u64)i * VRH_DESC_SIZE;
+	else
+		addr = (uintptr_t)&c->vrh->vring.desc[i];
+
+	switch (m) {
+	case VRH_KERN:
+		src = (const struct vring_desc *)(uintptr_t)addr;
+		raw.addr = READ_ONCE(src->addr);
+		raw.len = READ_ONCE(src->len);
+		raw.flags = READ_ONCE(src->flags);
+		raw.next = READ_ONCE(src->next);
+		break;
+	case VRH_USER:
+		if (t->indirect)
+			err = vrh_user_read(c, &raw, addr, sizeof(raw));
+		else if (copy_from_user(&raw, (const void __user *)(uintptr_t)addr,
+					sizeof(raw)))
+			err = -EFAULT;
+		break;
+	case VRH_IOTLB:
+		err = vrh_iotlb_xfer(c, addr, &raw, sizeof(raw), false);
+		break;
+	}
+	if (unlikely(err))
+		return err;
+
+	d->addr = vringh64_to_cpu(c->vrh, raw.addr);
+	d->len = vringh32_to_cpu(c->vrh, raw.len);
+	d->flags = vringh16_to_cpu(c->vrh, raw.flags);
+	d->next = vringh16_to_cpu(c->vrh, raw.next);
+	return 0;
+}
+
+/* ---- iov arrays ---- */
+
+static int vrh_iov_grow(struct vringh_kiov *iov, gfp_t gfp)
+{
+	unsigned int cur = iov->max_num & ~VRINGH_IOV_ALLOCATED;
+	unsigned int want = cur < VRH_IOV_FIRST ? VRH_IOV_FIRST : cur * 2;
+	struct kvec *v;
+
+	if (cur >= VRH_IOV_LIMIT)
+		return vrh_bad(-E2BIG, "chain needs more than %u segments",
+			       VRH_IOV_LIMIT);
+	want = min(want, VRH_IOV_LIMIT);
+
+	if (iov->max_num & VRINGH_IOV_ALLOCATED) {
+		v = krealloc_array(iov->iov, want, sizeof(*v), gfp);
+	} else {
+		v = kmalloc_array(want, sizeof(*v), gfp);
+		if (v && iov->used)
+			memcpy(v, iov->iov, iov->used * sizeof(*v));
+	}
+	if (!v)
+		return -ENOMEM;
+	iov->iov = v;
+	iov->max_num = want | VRINGH_IOV_ALLOCATED;
+	return 0;
+}
+
+/*
+ * Append one segment.  One entry past the last used one is always kept
+ * valid, so that vringh_kiov_reset() on a fully consumed iov stays in
+ * bounds.
+ */
+static __always_inline int vrh_iov_add(struct vringh_kiov *iov, u64 addr,
+				       u64 len, gfp_t gfp)
+{
+	int err;
+
+	if (unlikely(iov->used + 1 >= (iov->max_num & ~VRINGH_IOV_ALLOCATED))) {
+		err = vrh_iov_grow(iov, gfp);
+		if (err)
+			return err;
+	}
+	iov->iov[iov->used].iov_base = (void *)(uintptr_t)addr;
+	iov->iov[iov->used].iov_len = len;
+	iov->used++;
+	return 0;
+}
+
+/* Add buffer [addr, addr + len) of a descriptor to @iov. */
+static __always_inline int vrh_add_buf(struct vrh_ctx *c, enum vrh_mode m,
+				       struct vringh_kiov *iov, u64 addr,
+				       u32 len, gfp_t gfp)
+{
+	u64 last, uaddr, seg, left = len;
+	int err;
+
+	if (!len)
+		return 0;
+	if (vrh_wraps(addr, len, &last))
+		return vrh_bad(-EINVAL, "buffer %#llx+%u wraps", addr, len);
+	if (m != VRH_USER)
+		return vrh_iov_add(iov, addr, len, gfp);
+
+	while (left) {
+		err = vrh_user_xlate(c, addr, left, &uaddr, &seg);
+		if (!err)
+			err = vrh_iov_add(iov, uaddr, seg, gfp);
+		if (err)
+			return err;
+		addr += seg;
+		left -= seg;
+	}
+	return 0;
+}
+
+static inline void vrh_iov_clear(struct vringh_kiov *iov)
+{
+	if (iov) {
+		iov->used = 0;
+		iov->i = 0;
+		iov->consumed = 0;
+	}
+}
+
+/* Consume @n bytes of the current segment (n <= its length). */
+static inline void vrh_iov_consume(struct vringh_kiov *iov, size_t n)
+{
+	struct kvec *v = &iov->iov[iov->i];
+
+	v->iov_base += n;
+	v->iov_len -= n;
+	iov->consumed += n;
+	if (!v->iov_len) {
+		/* Restore the finished segment, as vringh_kiov_reset expects. */
+		v->iov_len = iov->consumed;
+		v->iov_base -= iov->consumed;
+		iov->consumed = 0;
+		iov->i++;
+	}
+}
+
+/* ---- getdesc ---- */
+
+/* Switch @t to the indirect table that descriptor @d points at. */
+static int vrh_enter_indirect(struct vrh_table *t, const struct vrh_desc *d)
+{
+	u64 last;
+
+	if (t->indirect)
+		return vrh_bad(-EINVAL, "nested indirect descriptor");
+	if (d->flags & VRING_DESC_F_NEXT)
+		return vrh_bad(-EINVAL, "indirect descriptor with NEXT");
+	if (!d->len || d->len % VRH_DESC_SIZE)
+		return vrh_bad(-EINVAL, "indirect table length %u", d->len);
+	if (d->len / VRH_DESC_SIZE > VRH_MAX_INDIRECT)
+		return vrh_bad(-EINVAL, "indirect table of %u bytes too big",
+			       d->len);
+	if (vrh_wraps(d->addr, d->len, &last))
+		return vrh_bad(-EINVAL, "indirect table %#llx+%u wraps",
+			       d->addr, d->len);
+
+	t->base = d->addr;
+	t->count = d->len / VRH_DESC_SIZE;
+	t->indirect = true;
+	return 0;
+}
+
+/* Walk the chain at @head, filling @riov and @wiov. */
+static __always_inline int vrh_walk(struct vrh_ctx *c, enum vrh_mode m,
+				    u16 head, struct vringh_kiov *riov,
+				    struct vringh_kiov *wiov, gfp_t gfp)
+{
+	struct vrh_table t = { .count = c->vrh->vring.num };
+	struct vringh_kiov *iov;
+	bool writing = false;
+	struct vrh_desc d;
+	u32 i = head, hops = 0;
+	int err;
+
+	for (;;) {
+		/* A chain longer than its table must revisit an entry. */
+		if (unlikely(++hops > t.count))
+			return vrh_bad(-ELOOP, "descriptor chain loops (head %u)",
+				       head);
+		err = vrh_get_desc(c, m, &t, i, &d);
+		if (unlikely(err))
+			return err;
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			err = vrh_enter_indirect(&t, &d);
+			if (err)
+				return err;
+			i = 0;
+			hops = 0;
+			continue;
+		}
+
+		if (d.flags & VRING_DESC_F_WRITE)
+			writing = true;
+		else if (unlikely(writing))
+			return vrh_bad(-EINVAL, "readable descriptor after writable");
+		iov = writing ? wiov : riov;
+		if (unlikely(!iov))
+			return vrh_bad(-EINVAL, "no iov for %s descriptor",
+				       writing ? "writable" : "readable");
+
+		err = vrh_add_buf(c, m, iov, d.addr, d.len, gfp);
+		if (unlikely(err))
+			return err;
+
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = d.next;
+		if (unlikely(i >= t.count))
+			return vrh_bad(-EINVAL, "next index %u >= %u", i, t.count);
+	}
+}
+
+static __always_inline int vrh_getdesc(struct vrh_ctx *c, enum vrh_mode m,
+				       struct vringh_kiov *riov,
+				       struct vringh_kiov *wiov, u16 *head,
+				       gfp_t gfp)
+{
+	struct vringh *vrh = c->vrh;
+	u16 avail_idx, idx, pending;
+	int err;
+
+	vrh_iov_clear(riov);
+	vrh_iov_clear(wiov);
+
+	err = vrh_get16(c, m, &avail_idx, &vrh->vring.avail->idx);
+	if (unlikely(err))
+		return err;
+	if (avail_idx == vrh->last_avail_idx)
+		return 0;
+	pending = avail_idx - vrh->last_avail_idx;
+	if (unlikely(pending > vrh->vring.num))
+		return vrh_bad(-EINVAL, "avail idx %u is %u ahead of %u (num %u)",
+			       avail_idx, pending, vrh->last_avail_idx,
+			       vrh->vring.num);
+
+	/* Read the avail entry and descriptors only after seeing the idx. */
+	vrh_rmb(vrh);
+
+	err = vrh_get16(c, m, &idx, &vrh->vring.avail->ring[vrh->last_avail_idx &
+							     (vrh->vring.num - 1)]);
+	if (unlikely(err))
+		return err;
+	if (unlikely(idx >= vrh->vring.num))
+		return vrh_bad(-EINVAL, "head %u >= num %u", idx, vrh->vring.num);
+
+	err = vrh_walk(c, m, idx, riov, wiov, gfp);
+	if (unlikely(err)) {
+		vrh_iov_clear(riov);
+		vrh_iov_clear(wiov);
+		return err;
+	}
+
+	*head = idx;
+	vrh->last_avail_idx++;
+	return 1;
+}
+
+/* ---- pull / push ---- */
+
+static __always_inline int vrh_seg_copy(struct vrh_ctx *c, enum vrh_mode m,
+					void *base, void *buf, size_t n,
+					bool to_iov)
+{
+	void __user *u = (void __user *)(uintptr_t)base;
+
+	switch (m) {
+	case VRH_KERN:
+		if (to_iov)
+			memcpy(base, buf, n);
+		else
+			memcpy(buf, base, n);
+		return 0;
+	case VRH_USER:
+		if (to_iov ? copy_to_user(u, buf, n) : copy_from_user(buf, u, n))
+			return vrh_bad(-EFAULT, "user fault at %p", u);
+		return 0;
+	case VRH_IOTLB:
+		return vrh_iotlb_xfer(c, (uintptr_t)base, buf, n, to_iov);
+	}
+	return -EINVAL;
+}
+
+static __always_inline ssize_t vrh_copy_iov(struct vrh_ctx *c,
+					    enum vrh_mode m,
+					    struct vringh_kiov *iov, void *buf,
+					    size_t len, bool to_iov)
+{
+	size_t done = 0, n;
+	int err;
+
+	len = min_t(size_t, len, SSIZE_MAX);
+	while (done < len && iov->i < iov->used) {
+		n = min(len - done, iov->iov[iov->i].iov_len);
+		if (n) {
+			err = vrh_seg_copy(c, m, iov->iov[iov->i].iov_base,
+					   buf + done, n, to_iov);
+			if (unlikely(err))
+				return err;
+		}
+		vrh_iov_consume(iov, n);
+		done += n;
+	}
+	return done;
+}
+
+/* ---- used ring and notification ---- */
+
+static __always_inline int vrh_complete(struct vrh_ctx *c, enum vrh_mode m,
+					const struct vring_used_elem *elems,
+					unsigned int n)
+{
+	struct vringh *vrh = c->vrh;
+	struct vring_used *used = vrh->vring.used;
+	unsigned int at, first;
+	int err;
+
+	if (unlikely(n > vrh->vring.num))
+		return vrh_bad(-EINVAL, "completing %u of a %u ring", n,
+			       vrh->vring.num);
+	if (unlikely(!n))
+		return 0;
+
+	at = vrh->last_used_idx & (vrh->vring.num - 1);
+	first = min(n, vrh->vring.num - at);
+	err = vrh_put_used(c, m, &used->ring[at], elems, first);
+	if (!err && first < n)
+		err = vrh_put_used(c, m, &used->ring[0], elems + first,
+				   n - first);
+	if (unlikely(err))
+		return err;
+
+	/* The elements must be visible before the index that publishes them. */
+	vrh_wmb(vrh);
+	err = vrh_put16(c, m, &used->idx, vrh->last_used_idx + n);
+	if (unlikely(err))
+		return err;
+	vrh->last_used_idx += n;
+	vrh->completed += n;
+	return 0;
+}
+
+static __always_inline int vrh_complete_one(struct vrh_ctx *c,
+					    enum vrh_mode m, u16 head, u32 len)
+{
+	struct vring_used_elem e = {
+		.id = cpu_to_vringh32(c->vrh, head),
+		.len = cpu_to_vringh32(c->vrh, len),
+	};
+
+	return vrh_complete(c, m, &e, 1);
+}
+
+static __always_inline bool vrh_notify_enable(struct vrh_ctx *c,
+					      enum vrh_mode m)
+{
+	struct vringh *vrh = c->vrh;
+	u16 avail_idx;
+	int err;
+
+	if (vrh->event_indices)
+		err = vrh_put16(c, m, &vring_avail_event(&vrh->vring),
+				vrh->last_avail_idx);
+	else
+		err = vrh_put16(c, m, &vrh->vring.used->flags, 0);
+	if (unlikely(err))
+		return false;
+
+	/* Publish the re-enable before looking for buffers again. */
+	vrh_mb(vrh);
+
+	err = vrh_get16(c, m, &avail_idx, &vrh->vring.avail->idx);
+	if (unlikely(err))
+		return false;
+	return avail_idx == vrh->last_avail_idx;
+}
+
+static __always_inline void vrh_notify_disable(struct vrh_ctx *c,
+					       enum vrh_mode m)
+{
+	struct vringh *vrh = c->vrh;
+
+	/* With event indices the guest only kicks at avail_event: nothing. */
+	if (!vrh->event_indices &&
+	    vrh_put16(c, m, &vrh->vring.used->flags, VRING_USED_F_NO_NOTIFY))
+		vrh_bad(-EFAULT, "cannot write used->flags");
+}
+
+static __always_inline int vrh_need_notify(struct vrh_ctx *c, enum vrh_mode m)
+{
+	struct vringh *vrh = c->vrh;
+	bool notify;
+	u16 val;
+	int err;
+
+	/* used->idx must be visible before reading what the guest asks for. */
+	vrh_mb(vrh);
+
+	if (vrh->event_indices) {
+		err = vrh_get16(c, m, &val, &vring_used_event(&vrh->vring));
+		if (unlikely(err))
+			return err;
+		/* Over 65535 completions the old index is ambiguous: notify. */
+		notify = vrh->completed > 0xffff ||
+			 vring_need_event(val, vrh->last_used_idx,
+					  vrh->last_used_idx - vrh->completed);
+	} else {
+		err = vrh_get16(c, m, &val, &vrh->vring.avail->flags);
+		if (unlikely(err))
+			return err;
+		notify = vrh->completed && !(val & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+	vrh->completed = 0;
+	return notify;
+}
+
+/* ---- init ---- */
+
+static int vrh_init(struct vringh *vrh, u64 features, unsigned int num,
+		    bool weak_barriers, struct vring_desc *desc,
+		    struct vring_avail *avail, struct vring_used *used)
+{
+	if (!num || num > VRH_MAX_NUM || (num & (num - 1)))
+		return vrh_bad(-EINVAL, "bad ring size %u", num);
+
+	vrh->little_endian = features & BIT_ULL(VIRTIO_F_VERSION_1);
+	vrh->event_indices = features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+	vrh->weak_barriers = weak_barriers;
+	vrh->last_avail_idx = 0;
+	vrh->last_used_idx = 0;
+	vrh->completed = 0;
+	vrh->vring.num = num;
+	vrh->vring.desc = desc;
+	vrh->vring.avail = avail;
+	vrh->vring.used = used;
+	return 0;
+}
+
+/* struct vringh_iov and struct vringh_kiov differ only in address space. */
+static inline struct vringh_kiov *vrh_kiov(struct vringh_iov *iov)
+{
+	BUILD_BUG_ON(sizeof(struct vringh_iov) != sizeof(struct vringh_kiov));
+	BUILD_BUG_ON(offsetof(struct vringh_iov, iov) !=
+		     offsetof(struct vringh_kiov, iov));
+	BUILD_BUG_ON(offsetof(struct vringh_iov, consumed) !=
+		     offsetof(struct vringh_kiov, consumed));
+	BUILD_BUG_ON(offsetof(struct vringh_iov, i) !=
+		     offsetof(struct vringh_kiov, i));
+	BUILD_BUG_ON(offsetof(struct vringh_iov, used) !=
+		     offsetof(struct vringh_kiov, used));
+	BUILD_BUG_ON(offsetof(struct vringh_iov, max_num) !=
+		     offsetof(struct vringh_kiov, max_num));
+	BUILD_BUG_ON(sizeof(struct iovec) != sizeof(struct kvec));
+	BUILD_BUG_ON(offsetof(struct iovec, iov_len) !=
+		     offsetof(struct kvec, iov_len));
+	return (struct vringh_kiov *)iov;
+}
+
+/* ==== user rings ==== */
+
+/**
+ * vringh_init_user - initialise a vringh for a ring in user memory
+ * @vrh: the vringh to initialise
+ * @features: the negotiated virtio features: VIRTIO_F_VERSION_1 makes the
+ *	ring little endian, VIRTIO_RING_F_EVENT_IDX enables event indices
+ * @num: number of descriptors, a nonzero power of two up to 32768
+ * @weak_barriers: true if the other side is a CPU (virt_* barriers suffice)
+ * @desc: user address of the descriptor table
+ * @avail: user address of the available ring
+ * @used: user address of the used ring
+ *
+ * The ring pointers are user addresses of the process that later calls the
+ * *_user functions.  Indexes start at 0; @vrh->notify, @vrh->iotlb and
+ * @vrh->iotlb_lock are left untouched.
+ *
+ * Context: any; does not access the ring.
+ * Return: 0, or -EINVAL if @num is not a nonzero power of two <= 32768.
+ */
+int vringh_init_user(struct vringh *vrh, u64 features, unsigned int num,
+		     bool weak_barriers, vring_desc_t __user *desc,
+		     vring_avail_t __user *avail, vring_used_t __user *used)
+{
+	return vrh_init(vrh, features, num, weak_barriers,
+			(__force struct vring_desc *)desc,
+			(__force struct vring_avail *)avail,
+			(__force struct vring_used *)used);
+}
+EXPORT_SYMBOL_GPL(vringh_init_user);
+
+/**
+ * vringh_getdesc_user - fetch the next available chain of a user ring
+ * @vrh: the user ring
+ * @riov: receives the readable buffers as user addresses (may be NULL if
+ *	the chain has none)
+ * @wiov: receives the writable buffers as user addresses (may be NULL if
+ *	the chain has none)
+ * @getrange: translates a guest address into a range of user memory; it
+ *	must return false for addresses the guest may not use
+ * @head: set to the chain's head index when 1 is returned
+ *
+ * The iovs are reset first, then grown with GFP_KERNEL as needed (the
+ * arrays then carry VRINGH_IOV_ALLOCATED; free them with
+ * vringh_iov_cleanup()).  A descriptor that spans several getrange()
+ * ranges yields several segments.  Zero-length descriptors add nothing.
+ *
+ * Context: process context of the ring's mm; may sleep.
+ * Return: 1 when a chain was fetched (last_avail_idx advanced), 0 when the
+ * ring is empty, or a negative errno (last_avail_idx unchanged, iovs
+ * empty): -EFAULT for a fault or an address outside getrange(), -ELOOP
+ * for a looping chain, -EINVAL for any other malformed ring, -ENOMEM,
+ * -E2BIG when a chain needs more than 131072 segments.
+ */
+int vringh_getdesc_user(struct vringh *vrh, struct vringh_iov *riov,
+			struct vringh_iov *wiov,
+			bool (*getrange)(struct vringh *vrh, u64 addr,
+					 struct vringh_range *r),
+			u16 *head)
+{
+	struct vrh_ctx c;
+
+	if (!getrange)
+		return -EINVAL;
+	vrh_ctx_init(&c, vrh);
+	c.getrange = getrange;
+	return vrh_getdesc(&c, VRH_USER, riov ? vrh_kiov(riov) : NULL,
+			   wiov ? vrh_kiov(wiov) : NULL, head, GFP_KERNEL);
+}
+EXPORT_SYMBOL_GPL(vringh_getdesc_user);
+
+/**
+ * vringh_iov_pull_user - copy bytes out of readable user buffers
+ * @riov: the readable iov from vringh_getdesc_user()
+ * @dst: kernel destination
+ * @len: bytes wanted
+ *
+ * Copies up to @len bytes and consumes them from @riov.
+ *
+ * Context: process context of the ring's mm; may sleep (page faults).
+ * Return: bytes copied (less than @len when @riov runs out), or -EFAULT.
+ */
+ssize_t vringh_iov_pull_user(struct vringh_iov *riov, void *dst, size_t len)
+{
+	return vrh_copy_iov(NULL, VRH_USER, vrh_kiov(riov), dst, len, false);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_pull_user);
+
+/**
+ * vringh_iov_push_user - copy bytes into writable user buffers
+ * @wiov: the writable iov from vringh_getdesc_user()
+ * @src: kernel source
+ * @len: bytes to write
+ *
+ * Copies up to @len bytes and consumes them from @wiov.
+ *
+ * Context: process context of the ring's mm; may sleep (page faults).
+ * Return: bytes copied (less than @len when @wiov runs out), or -EFAULT.
+ */
+ssize_t vringh_iov_push_user(struct vringh_iov *wiov, const void *src,
+			     size_t len)
+{
+	return vrh_copy_iov(NULL, VRH_USER, vrh_kiov(wiov), (void *)src, len,
+			    true);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_push_user);
+
+/**
+ * vringh_abandon_user - give back chains fetched by vringh_getdesc_user()
+ * @vrh: the user ring
+ * @num: number of chains to give back
+ *
+ * The next vringh_getdesc_user() fetches them again.
+ *
+ * Context: any; the caller serialises all calls on one vringh.
+ */
+void vringh_abandon_user(struct vringh *vrh, unsigned int num)
+{
+	vrh->last_avail_idx -= num;
+}
+EXPORT_SYMBOL_GPL(vringh_abandon_user);
+
+/**
+ * vringh_complete_user - return one chain through the used ring
+ * @vrh: the user ring
+ * @head: head index from vringh_getdesc_user()
+ * @len: bytes written into the chain's writable buffers
+ *
+ * Writes the used element, then (after a write barrier) used->idx.
+ *
+ * Context: process context of the ring's mm; may sleep.
+ * Return: 0 or -EFAULT.
+ */
+int vringh_complete_user(struct vringh *vrh, u16 head, u32 len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_complete_one(&c, VRH_USER, head, len);
+}
+EXPORT_SYMBOL_GPL(vringh_complete_user);
+
+/**
+ * vringh_complete_multi_user - return several chains through the used ring
+ * @vrh: the user ring
+ * @used: used elements, already in the ring's byte order
+ *	(cpu_to_vringh32())
+ * @num_used: number of elements
+ *
+ * Writes all the elements (wrapping around the ring end), then publishes
+ * them with a single used->idx update after a write barrier.
+ *
+ * Context: process context of the ring's mm; may sleep.
+ * Return: 0, -EFAULT, or -EINVAL if @num_used exceeds the ring size.
+ */
+int vringh_complete_multi_user(struct vringh *vrh,
+			       const struct vring_used_elem used[],
+			       unsigned int num_used)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_complete(&c, VRH_USER, used, num_used);
+}
+EXPORT_SYMBOL_GPL(vringh_complete_multi_user);
+
+/**
+ * vringh_notify_enable_user - ask the guest to kick again
+ * @vrh: the user ring
+ *
+ * Clears VRING_USED_F_NO_NOTIFY, or with event indices sets avail_event to
+ * last_avail_idx, then (after a full barrier) re-reads avail->idx.
+ *
+ * Context: process context of the ring's mm; may sleep.
+ * Return: true if the ring is still empty and the caller may sleep until
+ * kicked; false if buffers arrived meanwhile or the ring could not be
+ * accessed, and the caller must process the ring (vringh_getdesc_user()
+ * then reports any error).
+ */
+bool vringh_notify_enable_user(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_notify_enable(&c, VRH_USER);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_enable_user);
+
+/**
+ * vringh_notify_disable_user - ask the guest not to kick
+ * @vrh: the user ring
+ *
+ * Sets VRING_USED_F_NO_NOTIFY; with event indices there is nothing to do
+ * (the guest kicks only when it passes avail_event).
+ *
+ * Context: process context of the ring's mm; may sleep.
+ */
+void vringh_notify_disable_user(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	vrh_notify_disable(&c, VRH_USER);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_disable_user);
+
+/**
+ * vringh_need_notify_user - must the guest be told about used buffers?
+ * @vrh: the user ring
+ *
+ * Uses used_event with event indices, VRING_AVAIL_F_NO_INTERRUPT
+ * otherwise, and resets the count of chains completed since the last call.
+ *
+ * Context: process context of the ring's mm; may sleep.
+ * Return: 1 if the caller should notify (vringh_notify()), 0 if not,
+ * -EFAULT if the ring could not be read.
+ */
+int vringh_need_notify_user(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_need_notify(&c, VRH_USER);
+}
+EXPORT_SYMBOL_GPL(vringh_need_notify_user);
+
+/* ==== kernel rings ==== */
+
+/**
+ * vringh_init_kern - initialise a vringh for a ring in kernel memory
+ * @vrh: the vringh to initialise
+ * @features: the negotiated virtio features: VIRTIO_F_VERSION_1 makes the
+ *	ring little endian, VIRTIO_RING_F_EVENT_IDX enables event indices
+ * @num: number of descriptors, a nonzero power of two up to 32768
+ * @weak_barriers: true if the other side is a CPU (virt_* barriers suffice)
+ * @desc: the descriptor table
+ * @avail: the available ring
+ * @used: the used ring
+ *
+ * Descriptor addresses of this ring are kernel virtual addresses.
+ * Indexes start at 0; @vrh->notify, @vrh->iotlb and @vrh->iotlb_lock are
+ * left untouched.
+ *
+ * Context: any; does not access the ring.
+ * Return: 0, or -EINVAL if @num is not a nonzero power of two <= 32768.
+ */
+int vringh_init_kern(struct vringh *vrh, u64 features, unsigned int num,
+		     bool weak_barriers, struct vring_desc *desc,
+		     struct vring_avail *avail, struct vring_used *used)
+{
+	return vrh_init(vrh, features, num, weak_barriers, desc, avail, used);
+}
+EXPORT_SYMBOL_GPL(vringh_init_kern);
+
+/**
+ * vringh_kiov_advance - skip bytes of a kiov without copying them
+ * @kiov: the kiov
+ * @len: bytes to skip; stops early at the end of @kiov
+ *
+ * Context: any.
+ */
+void vringh_kiov_advance(struct vringh_kiov *kiov, size_t len)
+{
+	size_t n;
+
+	while (len && kiov->i < kiov->used) {
+		n = min(len, kiov->iov[kiov->i].iov_len);
+		vrh_iov_consume(kiov, n);
+		len -= n;
+	}
+}
+EXPORT_SYMBOL_GPL(vringh_kiov_advance);
+
+/**
+ * vringh_getdesc_kern - fetch the next available chain of a kernel ring
+ * @vrh: the kernel ring
+ * @riov: receives the readable buffers (may be NULL if the chain has none)
+ * @wiov: receives the writable buffers (may be NULL if the chain has none)
+ * @head: set to the chain's head index when 1 is returned
+ * @gfp: allocation flags for growing @riov / @wiov
+ *
+ * The kiovs are reset first, then grown with @gfp as needed (the arrays
+ * then carry VRINGH_IOV_ALLOCATED; free them with vringh_kiov_cleanup()).
+ * Zero-length descriptors add nothing.
+ *
+ * Context: any context that @gfp allows.
+ * Return: 1 when a chain was fetched (last_avail_idx advanced), 0 when the
+ * ring is empty, or a negative errno (last_avail_idx unchanged, kiovs
+ * empty): -ELOOP for a looping chain, -EINVAL for any other malformed
+ * ring, -ENOMEM, -E2BIG when a chain needs more than 131072 segments.
+ */
+int vringh_getdesc_kern(struct vringh *vrh, struct vringh_kiov *riov,
+			struct vringh_kiov *wiov, u16 *head, gfp_t gfp)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_getdesc(&c, VRH_KERN, riov, wiov, head, gfp);
+}
+EXPORT_SYMBOL_GPL(vringh_getdesc_kern);
+
+/**
+ * vringh_iov_pull_kern - copy bytes out of readable kernel buffers
+ * @riov: the readable kiov from vringh_getdesc_kern()
+ * @dst: destination
+ * @len: bytes wanted
+ *
+ * Context: any.
+ * Return: bytes copied, consumed from @riov (less than @len when it runs
+ * out).
+ */
+ssize_t vringh_iov_pull_kern(struct vringh_kiov *riov, void *dst, size_t len)
+{
+	return vrh_copy_iov(NULL, VRH_KERN, riov, dst, len, false);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_pull_kern);
+
+/**
+ * vringh_iov_push_kern - copy bytes into writable kernel buffers
+ * @wiov: the writable kiov from vringh_getdesc_kern()
+ * @src: source
+ * @len: bytes to write
+ *
+ * Context: any.
+ * Return: bytes copied, consumed from @wiov (less than @len when it runs
+ * out).
+ */
+ssize_t vringh_iov_push_kern(struct vringh_kiov *wiov, const void *src,
+			     size_t len)
+{
+	return vrh_copy_iov(NULL, VRH_KERN, wiov, (void *)src, len, true);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_push_kern);
+
+/**
+ * vringh_abandon_kern - give back chains fetched by vringh_getdesc_kern()
+ * @vrh: the kernel ring
+ * @num: number of chains to give back
+ *
+ * Context: any; the caller serialises all calls on one vringh.
+ */
+void vringh_abandon_kern(struct vringh *vrh, unsigned int num)
+{
+	vrh->last_avail_idx -= num;
+}
+EXPORT_SYMBOL_GPL(vringh_abandon_kern);
+
+/**
+ * vringh_complete_kern - return one chain through the used ring
+ * @vrh: the kernel ring
+ * @head: head index from vringh_getdesc_kern()
+ * @len: bytes written into the chain's writable buffers
+ *
+ * Writes the used element, then (after a write barrier) used->idx.
+ *
+ * Context: any.
+ * Return: 0.
+ */
+int vringh_complete_kern(struct vringh *vrh, u16 head, u32 len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_complete_one(&c, VRH_KERN, head, len);
+}
+EXPORT_SYMBOL_GPL(vringh_complete_kern);
+
+/**
+ * vringh_notify_enable_kern - ask the guest to kick again
+ * @vrh: the kernel ring
+ *
+ * Clears VRING_USED_F_NO_NOTIFY, or with event indices sets avail_event to
+ * last_avail_idx, then (after a full barrier) re-reads avail->idx.
+ *
+ * Context: any.
+ * Return: true if the ring is still empty and the caller may sleep until
+ * kicked; false if buffers arrived meanwhile and must be processed.
+ */
+bool vringh_notify_enable_kern(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_notify_enable(&c, VRH_KERN);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_enable_kern);
+
+/**
+ * vringh_notify_disable_kern - ask the guest not to kick
+ * @vrh: the kernel ring
+ *
+ * Sets VRING_USED_F_NO_NOTIFY; nothing to do with event indices.
+ *
+ * Context: any.
+ */
+void vringh_notify_disable_kern(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	vrh_notify_disable(&c, VRH_KERN);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_disable_kern);
+
+/**
+ * vringh_need_notify_kern - must the guest be told about used buffers?
+ * @vrh: the kernel ring
+ *
+ * Uses used_event with event indices, VRING_AVAIL_F_NO_INTERRUPT
+ * otherwise, and resets the count of chains completed since the last call.
+ *
+ * Context: any.
+ * Return: 1 if the caller should notify (vringh_notify()), 0 if not.
+ */
+int vringh_need_notify_kern(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_need_notify(&c, VRH_KERN);
+}
+EXPORT_SYMBOL_GPL(vringh_need_notify_kern);
+
+/* ==== IOTLB rings ==== */
+
+/**
+ * vringh_set_iotlb - choose the IOTLB that translates a ring's addresses
+ * @vrh: the ring
+ * @iotlb: maps IOVAs to physical addresses (map->addr is physical)
+ * @iotlb_lock: spinlock the owner of @iotlb holds while changing it; every
+ *	lookup of the *_iotlb functions takes it
+ *
+ * May be called before or after vringh_init_iotlb(); init keeps it.
+ *
+ * Context: any; the caller must not race it with the *_iotlb functions.
+ */
+void vringh_set_iotlb(struct vringh *vrh, struct vhost_iotlb *iotlb,
+		      spinlock_t *iotlb_lock)
+{
+	vrh->iotlb = iotlb;
+	vrh->iotlb_lock = iotlb_lock;
+}
+EXPORT_SYMBOL_GPL(vringh_set_iotlb);
+
+/**
+ * vringh_init_iotlb - initialise a vringh for a ring behind an IOTLB
+ * @vrh: the vringh to initialise
+ * @features: the negotiated virtio features: VIRTIO_F_VERSION_1 makes the
+ *	ring little endian, VIRTIO_RING_F_EVENT_IDX enables event indices
+ * @num: number of descriptors, a nonzero power of two up to 32768
+ * @weak_barriers: true if the other side is a CPU (virt_* barriers suffice)
+ * @desc: IOVA of the descriptor table (not a kernel pointer)
+ * @avail: IOVA of the available ring
+ * @used: IOVA of the used ring
+ *
+ * All ring and buffer accesses go through the IOTLB given with
+ * vringh_set_iotlb(): reads need VHOST_MAP_RO, writes VHOST_MAP_WO.
+ * Indexes start at 0; @vrh->notify, @vrh->iotlb and @vrh->iotlb_lock are
+ * left untouched.
+ *
+ * Context: any; does not access the ring.
+ * Return: 0, or -EINVAL if @num is not a nonzero power of two <= 32768.
+ */
+int vringh_init_iotlb(struct vringh *vrh, u64 features, unsigned int num,
+		      bool weak_barriers, struct vring_desc *desc,
+		      struct vring_avail *avail, struct vring_used *used)
+{
+	return vrh_init(vrh, features, num, weak_barriers, desc, avail, used);
+}
+EXPORT_SYMBOL_GPL(vringh_init_iotlb);
+
+/**
+ * vringh_getdesc_iotlb - fetch the next available chain of an IOTLB ring
+ * @vrh: the IOTLB ring
+ * @riov: receives the readable buffers as IOVAs (may be NULL if the chain
+ *	has none)
+ * @wiov: receives the writable buffers as IOVAs (may be NULL if the chain
+ *	has none)
+ * @head: set to the chain's head index when 1 is returned
+ * @gfp: allocation flags for growing @riov / @wiov
+ *
+ * Buffers are translated when copied, by vringh_iov_pull_iotlb() and
+ * vringh_iov_push_iotlb(); use only those on these kiovs.  Takes
+ * vrh->iotlb_lock around each IOTLB lookup.
+ *
+ * Context: any context that @gfp allows; not with vrh->iotlb_lock held.
+ * Return: 1 when a chain was fetched (last_avail_idx advanced), 0 when the
+ * ring is empty, or a negative errno (last_avail_idx unchanged, kiovs
+ * empty): -EFAULT for an unmapped ring address, -EPERM for a ring address
+ * mapped without VHOST_MAP_RO, -ELOOP for a looping chain, -EINVAL for any
+ * other malformed ring or a missing IOTLB, -ENOMEM, -E2BIG when a chain
+ * needs more than 131072 segments.
+ */
+int vringh_getdesc_iotlb(struct vringh *vrh, struct vringh_kiov *riov,
+			 struct vringh_kiov *wiov, u16 *head, gfp_t gfp)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_getdesc(&c, VRH_IOTLB, riov, wiov, head, gfp);
+}
+EXPORT_SYMBOL_GPL(vringh_getdesc_iotlb);
+
+/**
+ * vringh_iov_pull_iotlb - copy bytes out of readable IOTLB buffers
+ * @vrh: the IOTLB ring
+ * @riov: the readable kiov from vringh_getdesc_iotlb()
+ * @dst: destination
+ * @len: bytes wanted
+ *
+ * Each IOVA range is split into physically contiguous pieces, each copied
+ * with one memcpy.  Takes vrh->iotlb_lock around each lookup.
+ *
+ * Context: any; not with vrh->iotlb_lock held.
+ * Return: bytes copied, consumed from @riov (less than @len when it runs
+ * out); -EFAULT if a byte is not mapped, -EPERM if it is mapped without
+ * VHOST_MAP_RO, -EINVAL if a range wraps.
+ */
+ssize_t vringh_iov_pull_iotlb(struct vringh *vrh, struct vringh_kiov *riov,
+			      void *dst, size_t len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_copy_iov(&c, VRH_IOTLB, riov, dst, len, false);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_pull_iotlb);
+
+/**
+ * vringh_iov_push_iotlb - copy bytes into writable IOTLB buffers
+ * @vrh: the IOTLB ring
+ * @wiov: the writable kiov from vringh_getdesc_iotlb()
+ * @src: source
+ * @len: bytes to write
+ *
+ * Each IOVA range is split into physically contiguous pieces, each copied
+ * with one memcpy.  Takes vrh->iotlb_lock around each lookup.
+ *
+ * Context: any; not with vrh->iotlb_lock held.
+ * Return: bytes copied, consumed from @wiov (less than @len when it runs
+ * out); -EFAULT if a byte is not mapped, -EPERM if it is mapped without
+ * VHOST_MAP_WO, -EINVAL if a range wraps.
+ */
+ssize_t vringh_iov_push_iotlb(struct vringh *vrh, struct vringh_kiov *wiov,
+			      const void *src, size_t len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_copy_iov(&c, VRH_IOTLB, wiov, (void *)src, len, true);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_push_iotlb);
+
+/**
+ * vringh_abandon_iotlb - give back chains fetched by vringh_getdesc_iotlb()
+ * @vrh: the IOTLB ring
+ * @num: number of chains to give back
+ *
+ * Context: any; the caller serialises all calls on one vringh.
+ */
+void vringh_abandon_iotlb(struct vringh *vrh, unsigned int num)
+{
+	vrh->last_avail_idx -= num;
+}
+EXPORT_SYMBOL_GPL(vringh_abandon_iotlb);
+
+/**
+ * vringh_complete_iotlb - return one chain through the used ring
+ * @vrh: the IOTLB ring
+ * @head: head index from vringh_getdesc_iotlb()
+ * @len: bytes written into the chain's writable buffers
+ *
+ * Writes the used element, then (after a write barrier) used->idx.
+ *
+ * Context: any; not with vrh->iotlb_lock held.
+ * Return: 0, -EFAULT if the used ring is not mapped, -EPERM if it is
+ * mapped without VHOST_MAP_WO.
+ */
+int vringh_complete_iotlb(struct vringh *vrh, u16 head, u32 len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_complete_one(&c, VRH_IOTLB, head, len);
+}
+EXPORT_SYMBOL_GPL(vringh_complete_iotlb);
+
+/**
+ * vringh_notify_enable_iotlb - ask the guest to kick again
+ * @vrh: the IOTLB ring
+ *
+ * Clears VRING_USED_F_NO_NOTIFY, or with event indices sets avail_event to
+ * last_avail_idx, then (after a full barrier) re-reads avail->idx.
+ *
+ * Context: any; not with vrh->iotlb_lock held.
+ * Return: true if the ring is still empty and the caller may sleep until
+ * kicked; false if buffers arrived meanwhile or the ring could not be
+ * accessed, and the caller must process the ring.
+ */
+bool vringh_notify_enable_iotlb(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_notify_enable(&c, VRH_IOTLB);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_enable_iotlb);
+
+/**
+ * vringh_notify_disable_iotlb - ask the guest not to kick
+ * @vrh: the IOTLB ring
+ *
+ * Sets VRING_USED_F_NO_NOTIFY; nothing to do with event indices.
+ *
+ * Context: any; not with vrh->iotlb_lock held.
+ */
+void vringh_notify_disable_iotlb(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	vrh_notify_disable(&c, VRH_IOTLB);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_disable_iotlb);
+
+/**
+ * vringh_need_notify_iotlb - must the guest be told about used buffers?
+ * @vrh: the IOTLB ring
+ *
+ * Uses used_event with event indices, VRING_AVAIL_F_NO_INTERRUPT
+ * otherwise, and resets the count of chains completed since the last call.
+ *
+ * Context: any; not with vrh->iotlb_lock held.
+ * Return: 1 if the caller should notify (vringh_notify()), 0 if not,
+ * -EFAULT / -EPERM if the avail ring cannot be read.
+ */
+int vringh_need_notify_iotlb(struct vringh *vrh)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init(&c, vrh);
+	return vrh_need_notify(&c, VRH_IOTLB);
+}
+EXPORT_SYMBOL_GPL(vringh_need_notify_iotlb);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Host-side virtio ring helpers (placeholder)");
+MODULE_DESCRIPTION("Host-side access to split virtqueues (kern, user, IOTLB)");
