@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vDPA device simulator core: the state and helpers shared by the simulated
+ * devices (vdpa_sim_net, vdpa_sim_blk).
+ */
+#ifndef _VDPA_SIM_H
+#define _VDPA_SIM_H
+
+#include <linux/kthread.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/vdpa.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/virtio_byteorder.h>
+#include <linux/vringh.h>
+#include <uapi/linux/virtio_config.h>
+
+/* Largest ring a driver may ask for (ops->get_vq_num_max). */
+#define VDPASIM_VQ_NUM_MAX	256
+/* Buffers one virtqueue may consume before the thread yields. */
+#define VDPASIM_BATCH		64
+/* Descriptors per chain a queue can hold before its iovs grow. */
+#define VDPASIM_IOV_INIT	4
+
+/* Features every simulated device offers. */
+#define VDPASIM_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
+				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))
+
+struct vdpasim;
+
+/**
+ * struct vdpasim_vq_stats - counters of one virtqueue (vendor statistics)
+ * @received_desc: descriptor chains taken from the available ring
+ * @completed_desc: descriptor chains returned through the used ring
+ * @bytes: payload bytes moved by this queue (device specific)
+ * @dropped: requests or frames dropped (device specific)
+ */
+struct vdpasim_vq_stats {
+	u64 received_desc;
+	u64 completed_desc;
+	u64 bytes;
+	u64 dropped;
+};
+
+/**
+ * struct vdpasim_virtqueue - one simulated virtqueue
+ * @vring: host view of the ring, valid while @live
+ * @riov: device-readable part of the chain being served
+ * @wiov: device-writable part of the chain being served
+ * @rvec: initial storage of @riov (it grows on demand)
+ * @wvec: initial storage of @wiov
+ * @head: head of the chain being served
+ * @ready: the driver enabled the queue (set_vq_ready)
+ * @live: @vring was initialised from the current address and size
+ * @passive: the thread never serves this queue on its own: another queue
+ *	consumes its buffers (the receive queues of the net device)
+ * @need_notify: chains were completed since the driver was last notified
+ * @num: ring size set by the driver
+ * @desc_addr: IOVA of the descriptor table
+ * @driver_addr: IOVA of the available ring
+ * @device_addr: IOVA of the used ring
+ * @avail_idx: next available index to serve while the ring is not @live
+ * @cb: driver callback for used buffers
+ * @stats: counters, reported through vendor statistics
+ *
+ * Every field is protected by &vdpasim.lock; @passive is set once at
+ * creation.
+ */
+struct vdpasim_virtqueue {
+	struct vringh vring;
+	struct vringh_kiov riov;
+	struct vringh_kiov wiov;
+	struct kvec rvec[VDPASIM_IOV_INIT];
+	struct kvec wvec[VDPASIM_IOV_INIT];
+	u16 head;
+	bool ready;
+	bool live;
+	bool passive;
+	bool need_notify;
+	u32 num;
+	u64 desc_addr;
+	u64 driver_addr;
+	u64 device_addr;
+	u16 avail_idx;
+	struct vdpa_callback cb;
+	struct vdpasim_vq_stats stats;
+};
+
+/**
+ * struct vdpasim_dev_attr - what a simulated device type provides
+ * @id: virtio device id
+ * @nvqs: number of virtqueues
+ * @ngroups: number of virtqueue groups
+ * @nas: number of address spaces
+ * @config_size: size of the device-specific configuration space
+ * @alloc_size: size of the device type's structure, which embeds
+ *	&struct vdpasim as its first member
+ * @device_features: features offered to the driver
+ * @process_vq: serve up to @budget chains of a ready, non-passive queue of a
+ *	running device; return the number served (@budget means "more may be
+ *	pending") or a negative errno when the ring is malformed, which makes
+ *	the device set NEEDS_RESET. Called with &vdpasim.lock held.
+ * @features_ok: optional; whether a feature set the driver accepted is
+ *	consistent (checked when the driver sets FEATURES_OK)
+ * @get_vq_group: optional; the group of a queue (default 0)
+ * @get_config: fill the whole configuration space from the device state
+ * @set_config: optional; apply a configuration space the driver wrote to
+ * @get_stats: optional; append vendor statistics of a queue to @msg (the
+ *	default reports received_desc and completed_desc)
+ * @reset: optional; reset device-specific state
+ * @free: optional; free device-specific resources
+ *
+ * All hooks run with &vdpasim.lock held except @free.
+ */
+struct vdpasim_dev_attr {
+	u32 id;
+	u32 nvqs;
+	u32 ngroups;
+	u32 nas;
+	size_t config_size;
+	size_t alloc_size;
+	u64 device_features;
+	int (*process_vq)(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+			  unsigned int budget);
+	bool (*features_ok)(struct vdpasim *sim, u64 features);
+	u32 (*get_vq_group)(struct vdpasim *sim, u16 idx);
+	void (*get_config)(struct vdpasim *sim, void *config);
+	void (*set_config)(struct vdpasim *sim, const void *config);
+	int (*get_stats)(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+			 struct sk_buff *msg, struct netlink_ext_ack *extack);
+	void (*reset)(struct vdpasim *sim);
+	void (*free)(struct vdpasim *sim);
+};
+
+/**
+ * struct vdpasim - a simulated vDPA device
+ * @vdpa: the vDPA device; must stay the first member
+ * @dev_attr: the device type's description, copied at creation
+ * @lock: serialises every operation on the device state below and the
+ *	datapath; nests outside @iommu_lock
+ * @vqs: the virtqueues, @dev_attr.nvqs entries
+ * @config: configuration space buffer, @dev_attr.config_size bytes
+ * @config_cb: driver callback for configuration changes
+ * @status: virtio status; written under @lock, read locklessly
+ * @suspended: the driver suspended the device (ops->suspend)
+ * @features: features the driver accepted
+ * @generation: configuration generation, bumped on every change
+ * @group_asid: address space of each virtqueue group
+ * @iommu_lock: protects @iommu and @iommu_pt; taken by vringh around its
+ *	translations
+ * @iommu: one IOTLB per address space (IOVA -> physical address)
+ * @iommu_pt: the IOTLB of an address space is still the identity
+ *	passthrough installed at reset
+ * @worker: the datapath thread
+ * @work: the datapath batch, queued by kicks
+ */
+struct vdpasim {
+	struct vdpa_device vdpa;
+	struct vdpasim_dev_attr dev_attr;
+
+	struct mutex lock; /* device state and datapath, see above */
+	struct vdpasim_virtqueue *vqs;
+	void *config;
+	struct vdpa_callback config_cb;
+	u8 status;
+	bool suspended;
+	u64 features;
+	u32 generation;
+	u32 *group_asid;
+
+	spinlock_t iommu_lock; /* @iommu and @iommu_pt */
+	struct vhost_iotlb *iommu;
+	bool *iommu_pt;
+
+	struct kthread_worker *worker;
+	struct kthread_work work;
+};
+
+static inline struct vdpasim *vdpa_to_sim(struct vdpa_device *vdpa)
+{
+	return container_of(vdpa, struct vdpasim, vdpa);
+}
+
+static inline bool vdpasim_is_little_endian(const struct vdpasim *sim)
+{
+	return virtio_legacy_is_little_endian() ||
+	       (sim->features & BIT_ULL(VIRTIO_F_VERSION_1));
+}
+
+static inline u16 vdpasim16_to_cpu(const struct vdpasim *sim, __virtio16 val)
+{
+	return __virtio16_to_cpu(vdpasim_is_little_endian(sim), val);
+}
+
+static inline __virtio16 cpu_to_vdpasim16(const struct vdpasim *sim, u16 val)
+{
+	return __cpu_to_virtio16(vdpasim_is_little_endian(sim), val);
+}
+
+static inline u32 vdpasim32_to_cpu(const struct vdpasim *sim, __virtio32 val)
+{
+	return __virtio32_to_cpu(vdpasim_is_little_endian(sim), val);
+}
+
+static inline __virtio32 cpu_to_vdpasim32(const struct vdpasim *sim, u32 val)
+{
+	return __cpu_to_virtio32(vdpasim_is_little_endian(sim), val);
+}
+
+static inline u64 vdpasim64_to_cpu(const struct vdpasim *sim, __virtio64 val)
+{
+	return __virtio64_to_cpu(vdpasim_is_little_endian(sim), val);
+}
+
+static inline __virtio64 cpu_to_vdpasim64(const struct vdpasim *sim, u64 val)
+{
+	return __cpu_to_virtio64(vdpasim_is_little_endian(sim), val);
+}
+
+/* The driver negotiated @bit. Caller holds &vdpasim.lock. */
+static inline bool vdpasim_has_feature(const struct vdpasim *sim,
+				       unsigned int bit)
+{
+	return sim->features & BIT_ULL(bit);
+}
+
+struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
+			       struct device *parent, const char *name);
+int vdpasim_vq_get(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
+void vdpasim_vq_unget(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
+int vdpasim_vq_put(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+		   u32 len);
+int vdpasim_vq_notify(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
+bool vdpasim_vq_usable(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
+ssize_t vdpasim_pull(struct vdpasim_virtqueue *vq, void *dst, size_t len);
+ssize_t vdpasim_push(struct vdpasim_virtqueue *vq, const void *src,
+		     size_t len);
+void vdpasim_config_changed(struct vdpasim *sim);
+void vdpasim_set_needs_reset(struct vdpasim *sim);
+int vdpasim_put_stat(struct sk_buff *msg, const char *name, u64 value);
+
+#endif /* _VDPA_SIM_H */

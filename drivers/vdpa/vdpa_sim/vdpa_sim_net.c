@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Simulated virtio-net vDPA device: a loopback NIC.
+ *
+ * A frame sent on transmit queue 2k+1 comes back on receive queue 2k.
+ * Queue 2 * max_vqp is the control queue; it sits alone in group 1 so that
+ * a vhost-vdpa user can give it its own address space.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/etherdevice.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <uapi/linux/vdpa.h>
+#include <uapi/linux/virtio_ids.h>
+#include <uapi/linux/virtio_net.h>
+
+#include "vdpa_sim.h"
+
+#define VDPASIM_NET_NAME	"vdpasim_net"
+#define VDPASIM_NET_MAX_VQP	256
+#define VDPASIM_NET_HDR_LEN	sizeof(struct virtio_net_hdr_v1)
+
+#define VDPASIM_NET_FEATURES	(VDPASIM_FEATURES | \
+				 BIT_ULL(VIRTIO_NET_F_MAC) | \
+				 BIT_ULL(VIRTIO_NET_F_MTU) | \
+				 BIT_ULL(VIRTIO_NET_F_STATUS) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
+				 BIT_ULL(VIRTIO_NET_F_MQ))
+/* Features that only make sense with a control queue. */
+#define VDPASIM_NET_CVQ_FEATURES (BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
+				  BIT_ULL(VIRTIO_NET_F_MQ))
+
+/* Group 0: the data queues; group 1: the control queue. */
+#define VDPASIM_NET_GROUP_CVQ	1
+#define VDPASIM_NET_NGROUPS	2
+#define VDPASIM_NET_NAS		2
+
+static unsigned int max_vqp = 8;
+module_param(max_vqp, uint, 0444);
+MODULE_PARM_DESC(max_vqp, "Most queue pairs a device can be given (1-256, default 8)");
+
+/**
+ * struct vdpasim_net - a simulated virtio-net device
+ * @sim: the simulator core; must stay the first member
+ * @mac_init: MAC address provisioned (or drawn) at creation
+ * @mtu: MTU in the config space; longer frames are dropped
+ * @max_vqp: queue pairs provisioned at creation
+ * @cvq: index of the control queue
+ * @mac: MAC address in the config space (control command MAC_ADDR_SET)
+ * @cur_vqp: queue pairs the driver selected (control command VQ_PAIRS_SET)
+ * @link_up: link state (debugfs "link"); survives resets
+ * @buf: bounce buffer of PAGE_SIZE bytes for the loopback copy
+ * @debugfs: this device's debugfs directory
+ *
+ * @mac_init, @mtu, @max_vqp and @cvq are set at creation; @mac, @cur_vqp,
+ * @link_up and @buf are protected by &vdpasim.lock; @debugfs is set at
+ * creation and cleared under the management device's lock (dev_del).
+ */
+struct vdpasim_net {
+	struct vdpasim sim;
+	u8 mac_init[ETH_ALEN];
+	u16 mtu;
+	u16 max_vqp;
+	u32 cvq;
+	u8 mac[ETH_ALEN];
+	u16 cur_vqp;
+	bool link_up;
+	u8 *buf;
+	struct dentry *debugfs;
+};
+
+static_assert(offsetof(struct vdpasim_net, sim) == 0);
+
+static struct dentry *vdpasim_net_debugfs;
+/* Devices not yet freed; module exit waits for them. */
+static atomic_t vdpasim_net_count = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(vdpasim_net_wq);
+
+static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
+{
+	return container_of(sim, struct vdpasim_net, sim);
+}
+
+static u32 vdpasim_net_get_vq_group(struct vdpasim *sim, u16 idx)
+{
+	return idx == sim_to_net(sim)->cvq ? VDPASIM_NET_GROUP_CVQ : 0;
+}
+
+static void vdpasim_net_copy_stats(struct vdpasim_virtqueue *txq,
+				   struct vdpasim_virtqueue *rxq, size_t len)
+{
+	txq->stats.bytes += len;
+	rxq->stats.bytes += len;
+}
+
+/* Copy the frame (after its header) from the TX chain into the RX chain. */
+static int vdpasim_net_copy(struct vdpasim_net *net,
+			    struct vdpasim_virtqueue *txq,
+			    struct vdpasim_virtqueue *rxq, size_t len)
+{
+	struct virtio_net_hdr_v1 hdr = {
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+		.num_buffers = cpu_to_vdpasim16(&net->sim, 1),
+	};
+	ssize_t ret;
+
+	vringh_kiov_advance(&txq->riov, VDPASIM_NET_HDR_LEN);
+	ret = vdpasim_push(rxq, &hdr, sizeof(hdr));
+	if (ret < 0 || (size_t)ret != sizeof(hdr))
+		return ret < 0 ? ret : -EFAULT;
+	while (len) {
+		size_t chunk = min_t(size_t, len, PAGE_SIZE);
+
+		ret = vdpasim_pull(txq, net->buf, chunk);
+		if (ret < 0 || (size_t)ret != chunk)
+			return ret < 0 ? ret : -EFAULT;
+		ret = vdpasim_push(rxq, net->buf, chunk);
+		if (ret < 0 || (size_t)ret != chunk)
+			return ret < 0 ? ret : -EFAULT;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * Deliver the frame of the current TX chain to the paired RX queue, or drop
+ * it. Returns 0, or a negative errno if the RX ring is malformed.
+ */
+static int vdpasim_net_deliver(struct vdpasim_net *net,
+			       struct vdpasim_virtqueue *txq,
+			       struct vdpasim_virtqueue *rxq)
+{
+	struct vdpasim *sim = &net->sim;
+	size_t total = vringh_kiov_length(&txq->riov);
+	size_t len;
+	int ret;
+
+	if (total < VDPASIM_NET_HDR_LEN) {
+		dev_dbg_ratelimited(&sim->vdpa.dev, "TX chain of %zu bytes\n",
+				    total);
+		goto drop_tx;
+	}
+	len = total - VDPASIM_NET_HDR_LEN;
+	if (len > net->mtu + ETH_HLEN || !vdpasim_vq_usable(sim, rxq))
+		goto drop_tx;
+
+	ret = vdpasim_vq_get(sim, rxq);
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		goto drop_rx;
+	if (vringh_kiov_length(&rxq->wiov) < VDPASIM_NET_HDR_LEN + len)
+		goto give_back;
+	ret = vdpasim_net_copy(net, txq, rxq, len);
+	if (ret) {
+		dev_dbg_ratelimited(&sim->vdpa.dev,
+				    "loopback copy failed (%d)\n", ret);
+		goto give_back;
+	}
+	ret = vdpasim_vq_put(sim, rxq, VDPASIM_NET_HDR_LEN + len);
+	if (ret)
+		return ret;
+	vdpasim_net_copy_stats(txq, rxq, len);
+	return 0;
+
+give_back:
+	vdpasim_vq_unget(sim, rxq);
+drop_rx:
+	rxq->stats.dropped++;
+drop_tx:
+	txq->stats.dropped++;
+	return 0;
+}
+
+static int vdpasim_net_tx(struct vdpasim_net *net,
+			  struct vdpasim_virtqueue *txq, unsigned int budget)
+{
+	struct vdpasim *sim = &net->sim;
+	struct vdpasim_virtqueue *rxq = txq - 1;
+	unsigned int n;
+	int ret = 0;
+
+	for (n = 0; n < budget; n++) {
+		ret = vdpasim_vq_get(sim, txq);
+		if (ret <= 0)
+			break;
+		ret = vdpasim_net_deliver(net, txq, rxq);
+		if (ret)
+			break;
+		ret = vdpasim_vq_put(sim, txq, 0);
+		if (ret)
+			break;
+	}
+	if (ret >= 0)
+		ret = vdpasim_vq_notify(sim, rxq);
+	return ret < 0 ? ret : n;
+}
+
+static virtio_net_ctrl_ack vdpasim_net_mac_set(struct vdpasim_net *net,
+					       struct vdpasim_virtqueue *cvq)
+{
+	u8 mac[ETH_ALEN];
+
+	if (!vdpasim_has_feature(&net->sim, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
+	    vdpasim_pull(cvq, mac, sizeof(mac)) != (ssize_t)sizeof(mac) ||
+	    !is_valid_ether_addr(mac))
+		return VIRTIO_NET_ERR;
+	ether_addr_copy(net->mac, mac);
+	net->sim.generation++;
+	return VIRTIO_NET_OK;
+}
+
+static virtio_net_ctrl_ack vdpasim_net_mq_set(struct vdpasim_net *net,
+					      struct vdpasim_virtqueue *cvq)
+{
+	struct virtio_net_ctrl_mq mq;
+	u16 pairs;
+
+	if (!vdpasim_has_feature(&net->sim, VIRTIO_NET_F_MQ) ||
+	    vdpasim_pull(cvq, &mq, sizeof(mq)) != (ssize_t)sizeof(mq))
+		return VIRTIO_NET_ERR;
+	pairs = vdpasim16_to_cpu(&net->sim, mq.virtqueue_pairs);
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > net->max_vqp)
+		return VIRTIO_NET_ERR;
+	net->cur_vqp = pairs;
+	return VIRTIO_NET_OK;
+}
+
+static virtio_net_ctrl_ack vdpasim_net_ctrl(struct vdpasim_net *net,
+					    struct vdpasim_virtqueue *cvq)
+{
+	struct virtio_net_ctrl_hdr ctrl;
+
+	if (vdpasim_pull(cvq, &ctrl, sizeof(ctrl)) != (ssize_t)sizeof(ctrl))
+		return VIRTIO_NET_ERR;
+	if (ctrl.class == VIRTIO_NET_CTRL_MAC &&
+	    ctrl.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
+		return vdpasim_net_mac_set(net, cvq);
+	if (ctrl.class == VIRTIO_NET_CTRL_MQ &&
+	    ctrl.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+		return vdpasim_net_mq_set(net, cvq);
+	return VIRTIO_NET_ERR;
+}
+
+/* Execute one control command; the ack is the last writable byte. */
+static int vdpasim_net_ctrl_one(struct vdpasim_net *net,
+				struct vdpasim_virtqueue *cvq)
+{
+	struct vdpasim *sim = &net->sim;
+	size_t room = vringh_kiov_length(&cvq->wiov);
+	virtio_net_ctrl_ack ack;
+	u32 written = 0;
+	ssize_t ret;
+
+	ack = vdpasim_net_ctrl(net, cvq);
+	if (room) {
+		vringh_kiov_advance(&cvq->wiov, room - 1);
+		ret = vdpasim_push(cvq, &ack, sizeof(ack));
+		if (ret < 0 || (size_t)ret != sizeof(ack))
+			return ret < 0 ? ret : -EFAULT;
+		written = sizeof(ack);
+	} else {
+		dev_dbg_ratelimited(&sim->vdpa.dev,
+				    "control command without room for its ack\n");
+	}
+	return vdpasim_vq_put(sim, cvq, written);
+}
+
+static int vdpasim_net_cvq(struct vdpasim_net *net,
+			   struct vdpasim_virtqueue *cvq, unsigned int budget)
+{
+	unsigned int n;
+	int ret = 0;
+
+	for (n = 0; n < budget; n++) {
+		ret = vdpasim_vq_get(&net->sim, cvq);
+		if (ret <= 0)
+			break;
+		ret = vdpasim_net_ctrl_one(net, cvq);
+		if (ret)
+			break;
+	}
+	return ret < 0 ? ret : n;
+}
+
+static int vdpasim_net_process_vq(struct vdpasim *sim,
+				  struct vdpasim_virtqueue *vq,
+				  unsigned int budget)
+{
+	struct vdpasim_net *net = sim_to_net(sim);
+	u32 idx = vq - sim->vqs;
+
+	if (idx == net->cvq)
+		return vdpasim_net_cvq(net, vq, budget);
+	if (idx & 1)
+		return vdpasim_net_tx(net, vq, budget);
+	/* Receive queues are filled by their transmit queue. */
+	return 0;
+}
+
+static bool vdpasim_net_features_consistent(u64 features)
+{
+	return !(features & VDPASIM_NET_CVQ_FEATURES) ||
+	       (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ));
+}
+
+static bool vdpasim_net_features_ok(struct vdpasim *sim, u64 features)
+{
+	return vdpasim_net_features_consistent(features);
+}
+
+static void vdpasim_net_get_config(struct vdpasim *sim, void *config)
+{
+	struct vdpasim_net *net = sim_to_net(sim);
+	struct virtio_net_config *cfg = config;
+
+	memset(cfg, 0, sizeof(*cfg));
+	ether_addr_copy(cfg->mac, net->mac);
+	cfg->status = cpu_to_vdpasim16(sim, net->link_up ?
+				       VIRTIO_NET_S_LINK_UP : 0);
+	cfg->max_virtqueue_pairs = cpu_to_vdpasim16(sim, net->max_vqp);
+	cfg->mtu = cpu_to_vdpasim16(sim, net->mtu);
+}
+
+/* Only a legacy driver may write the MAC address through the config. */
+static void vdpasim_net_set_config(struct vdpasim *sim, const void *config)
+{
+	const struct virtio_net_config *cfg = config;
+
+	if (!vdpasim_has_feature(sim, VIRTIO_F_VERSION_1))
+		ether_addr_copy(sim_to_net(sim)->mac, cfg->mac);
+}
+
+static int vdpasim_net_get_stats(struct vdpasim *sim,
+				 struct vdpasim_virtqueue *vq,
+				 struct sk_buff *msg,
+				 struct netlink_ext_ack *extack)
+{
+	u32 idx = vq - sim->vqs;
+	int ret;
+
+	ret = vdpasim_put_stat(msg, "received_desc", vq->stats.received_desc);
+	if (!ret)
+		ret = vdpasim_put_stat(msg, "completed_desc",
+				       vq->stats.completed_desc);
+	if (ret || idx == sim_to_net(sim)->cvq)
+		return ret;
+	ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
+	if (!ret)
+		ret = vdpasim_put_stat(msg, "dropped", vq->stats.dropped);
+	return ret;
+}
+
+static void vdpasim_net_reset(struct vdpasim *sim)
+{
+	struct vdpasim_net *net = sim_to_net(sim);
+
+	ether_addr_copy(net->mac, net->mac_init);
+	net->cur_vqp = 1;
+}
+
+static void vdpasim_net_free(struct vdpasim *sim)
+{
+	struct vdpasim_net *net = sim_to_net(sim);
+
+	debugfs_remove(net->debugfs);
+	kfree(net->buf);
+	if (atomic_dec_and_test(&vdpasim_net_count))
+		wake_up(&vdpasim_net_wq);
+}
+
+static const struct vdpasim_dev_attr vdpasim_net_attr = {
+	.id		= VIRTIO_ID_NET,
+	.ngroups	= VDPASIM_NET_NGROUPS,
+	.nas		= VDPASIM_NET_NAS,
+	.config_size	= sizeof(struct virtio_net_config),
+	.alloc_size	= sizeof(struct vdpasim_net),
+	.process_vq	= vdpasim_net_process_vq,
+	.features_ok	= vdpasim_net_features_ok,
+	.get_vq_group	= vdpasim_net_get_vq_group,
+	.get_config	= vdpasim_net_get_config,
+	.set_config	= vdpasim_net_set_config,
+	.get_stats	= vdpasim_net_get_stats,
+	.reset		= vdpasim_net_reset,
+	.free		= vdpasim_net_free,
+};
+
+static ssize_t vdpasim_net_link_read(struct file *file, char __user *ubuf,
+				     size_t count, loff_t *ppos)
+{
+	struct vdpasim_net *net = file->private_data;
+	char buf[4];
+	int len;
+
+	mutex_lock(&net->sim.lock);
+	len = scnprintf(buf, sizeof(buf), "%d\n", net->link_up);
+	mutex_unlock(&net->sim.lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static ssize_t vdpasim_net_link_write(struct file *file,
+				      const char __user *ubuf, size_t count,
+				      loff_t *ppos)
+{
+	struct vdpasim_net *net = file->private_data;
+	unsigned int up;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 0, &up);
+	if (ret)
+		return ret;
+	if (up > 1)
+		return -EINVAL;
+	mutex_lock(&net->sim.lock);
+	if (net->link_up != up) {
+		net->link_up = up;
+		vdpasim_config_changed(&net->sim);
+	}
+	mutex_unlock(&net->sim.lock);
+	return count;
+}
+
+static const struct file_operations vdpasim_net_link_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= vdpasim_net_link_read,
+	.write	= vdpasim_net_link_write,
+	.llseek	= default_llseek,
+};
+
+/* Check provisioned attributes; the vDPA core checked the basic ranges. */
+static int vdpasim_net_config(struct vdpa_mgmt_dev *mdev, const char *name,
+			      const struct vdpa_dev_set_config *config,
+			      struct vdpasim_dev_attr *attr, u16 *vqp,
+			      u16 *mtu)
+{
+	u64 features = VDPASIM_NET_FEATURES;
+
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)) {
+		features = config->device_features;
+		if ((features & VDPASIM_FEATURES) != VDPASIM_FEATURES ||
+		    (features & ~VDPASIM_NET_FEATURES)) {
+			dev_warn(mdev->device,
+				 "%s: device_features 0x%llx must include VERSION_1 and ACCESS_PLATFORM, within 0x%llx\n",
+				 name, features, VDPASIM_NET_FEATURES);
+			return -EINVAL;
+		}
+		if (!vdpasim_net_features_consistent(features)) {
+			dev_warn(mdev->device,
+				 "%s: device_features 0x%llx: MQ and CTRL_MAC_ADDR need CTRL_VQ\n",
+				 name, features);
+			return -EINVAL;
+		}
+	}
+	*vqp = 1;
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
+		*vqp = config->net.max_vq_pairs;
+		if (!*vqp || *vqp > max_vqp) {
+			dev_warn(mdev->device, "%s: max_vqp %u not in 1..%u\n",
+				 name, *vqp, max_vqp);
+			return -EINVAL;
+		}
+	}
+	*mtu = ETH_DATA_LEN;
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU)) {
+		*mtu = config->net.mtu;
+		if (*mtu < ETH_MIN_MTU) {
+			dev_warn(mdev->device, "%s: mtu %u below %u\n", name,
+				 *mtu, ETH_MIN_MTU);
+			return -EINVAL;
+		}
+	}
+	if ((config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR)) &&
+	    !is_valid_ether_addr(config->net.mac)) {
+		dev_warn(mdev->device, "%s: invalid MAC address %pM\n", name,
+			 config->net.mac);
+		return -EINVAL;
+	}
+	*attr = vdpasim_net_attr;
+	attr->nvqs = 2 * *vqp + 1;
+	attr->device_features = features;
+	return 0;
+}
+
+static void vdpasim_net_add_debugfs(struct vdpasim_net *net)
+{
+	net->debugfs = debugfs_create_dir(dev_name(&net->sim.vdpa.dev),
+					  vdpasim_net_debugfs);
+	debugfs_create_file("link", 0600, net->debugfs, net,
+			    &vdpasim_net_link_fops);
+}
+
+static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
+			       const struct vdpa_dev_set_config *config)
+{
+	struct vdpasim_dev_attr attr;
+	struct vdpasim_net *net;
+	struct vdpasim *sim;
+	u16 vqp, mtu, i;
+	int ret;
+
+	ret = vdpasim_net_config(mdev, name, config, &attr, &vqp, &mtu);
+	if (ret)
+		return ret;
+	sim = vdpasim_create(&attr, mdev->device, name);
+	if (IS_ERR(sim))
+		return PTR_ERR(sim);
+	atomic_inc(&vdpasim_net_count);
+	net = sim_to_net(sim);
+
+	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR))
+		ether_addr_copy(net->mac_init, config->net.mac);
+	else
+		eth_random_addr(net->mac_init);
+	net->mtu = mtu;
+	net->max_vqp = vqp;
+	net->cvq = 2 * vqp;
+	for (i = 0; i < vqp; i++)
+		sim->vqs[2 * i].passive = true;
+	net->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!net->buf) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	mutex_lock(&sim->lock);
+	net->link_up = true;
+	vdpasim_net_reset(sim);
+	mutex_unlock(&sim->lock);
+
+	sim->vdpa.mdev = mdev;
+	ret = _vdpa_register_device(&sim->vdpa, attr.nvqs);
+	if (ret)
+		goto err;
+	vdpasim_net_add_debugfs(net);
+	return 0;
+
+err:
+	put_device(&sim->vdpa.dev);
+	return ret;
+}
+
+static void vdpasim_net_dev_del(struct vdpa_mgmt_dev *mdev,
+				struct vdpa_device *vdpa)
+{
+	struct vdpasim_net *net = sim_to_net(vdpa_to_sim(vdpa));
+
+	/* Waits for running link reads and writes. */
+	debugfs_remove(net->debugfs);
+	net->debugfs = NULL;
+	_vdpa_unregister_device(vdpa);
+}
+
+static const struct vdpa_mgmtdev_ops vdpasim_net_mgmtdev_ops = {
+	.dev_add = vdpasim_net_dev_add,
+	.dev_del = vdpasim_net_dev_del,
+};
+
+static struct virtio_device_id vdpasim_net_id_table[] = {
+	{ VIRTIO_ID_NET, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+
+static struct vdpa_mgmt_dev vdpasim_net_mgmtdev = {
+	.ops = &vdpasim_net_mgmtdev_ops,
+	.id_table = vdpasim_net_id_table,
+	.config_attr_mask = BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR) |
+			    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU) |
+			    BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP) |
+			    BIT_ULL(VDPA_ATTR_DEV_FEATURES),
+	.supported_features = VDPASIM_NET_FEATURES,
+};
+
+static int __init vdpasim_net_init(void)
+{
+	struct device *dev;
+	int ret;
+
+	if (!max_vqp || max_vqp > VDPASIM_NET_MAX_VQP) {
+		pr_err("vdpa_sim_net: max_vqp %u not in 1..%u\n", max_vqp,
+		       VDPASIM_NET_MAX_VQP);
+		return -EINVAL;
+	}
+	dev = root_device_register(VDPASIM_NET_NAME);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	vdpasim_net_debugfs = debugfs_create_dir("vdpa_sim_net", NULL);
+	vdpasim_net_mgmtdev.device = dev;
+	vdpasim_net_mgmtdev.max_supported_vqs = 2 * max_vqp + 1;
+	ret = vdpa_mgmtdev_register(&vdpasim_net_mgmtdev);
+	if (ret) {
+		debugfs_remove(vdpasim_net_debugfs);
+		root_device_unregister(dev);
+	}
+	return ret;
+}
+
+static void __exit vdpasim_net_exit(void)
+{
+	/* Deletes the remaining devices through dev_del. */
+	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
+	wait_event(vdpasim_net_wq, !atomic_read(&vdpasim_net_count));
+	debugfs_remove(vdpasim_net_debugfs);
+	root_device_unregister(vdpasim_net_mgmtdev.device);
+}
+
+module_init(vdpasim_net_init);
+module_exit(vdpasim_net_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Simulated virtio-net vDPA device (loopback)");
