@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the vhost-vdpa selftests (sourced, not run: this file is
+# not executable, so selftests/run.sh skips it).  Source lib.sh first.
+
+VV_NET=$TOOLS/bin/vhost-vdpa-net
+VV_IOCTL=$TOOLS/bin/vhost-vdpa-ioctl
+
+# vv_require CMD...: skip the whole test unless every command exists.
+vv_require() {
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] ||
+			t_skip_all "$c not available (make tools; scripts/deps.sh)"
+	done
+}
+
+# vv_load: our bus, vhost_vdpa and both simulators; nothing else may bind.
+vv_load() {
+	[ -d /sys/module/virtio_vdpa ] && rmmod virtio_vdpa
+	modprobe vhost_vdpa && modprobe vdpa_sim_net && modprobe vdpa_sim_blk
+}
+
+# vv_unload: delete every vDPA device, unload vhost_vdpa and our modules.
+vv_unload() {
+	local d
+
+	for d in /sys/bus/vdpa/devices/*; do
+		[ -e "$d" ] && vdpa dev del "$(basename "$d")"
+	done
+	[ -d /sys/module/vhost_vdpa ] && rmmod vhost_vdpa
+	unload_all
+	[ -d /sys/module/vhost ] && rmmod vhost 2>/dev/null
+	return 0
+}
+
+# vv_node VDPA_DEV: /dev path of the vhost-vdpa node of a vDPA device.
+vv_node() {
+	local c tries=50
+
+	while [ "$tries" -gt 0 ]; do
+		for c in /sys/bus/vdpa/devices/"$1"/vhost-vdpa/vhost-vdpa-*; do
+			if [ -e "$c" ] && [ -c "/dev/$(basename "$c")" ]; then
+				echo "/dev/$(basename "$c")"
+				return 0
+			fi
+		done
+		tries=$((tries - 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+# vv_add NAME MGMTDEV [ARGS...]: create a device; print its node.
+vv_add() {
+	local name=$1 mgmt=$2
+
+	shift 2
+	vdpa dev add name "$name" mgmtdev "$mgmt" "$@" >&2 || return 1
+	vv_node "$name"
+}
+
+# vv_tap CMD...: run a program that prints "ok - X" / "not ok - X" lines
+# and record each as a result of this test; comments pass through.
+vv_tap() {
+	local line nok=0 out
+
+	out=$(mktemp)
+	"$@" >"$out" 2>&1
+	echo "vv-exit $?" >>"$out"
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) t_ok "${line#ok - }" ;;
+		"not ok - "*) t_fail "${line#not ok - }"; nok=$((nok + 1)) ;;
+		"vv-exit 0") ;;
+		"vv-exit "*)
+			[ "$nok" -eq 0 ] && t_fail "$(basename "$1") $2 exited ${line#vv-exit }"
+			;;
+		"#"*) echo "$line" ;;
+		*) t_diag "$line" ;;
+		esac
+	done <"$out"
+	rm -f "$out"
+	return 0
+}
+
+# vv_pins: pages pinned with FOLL_PIN and not released yet, system wide.
+vv_pins() {
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
+	     $1 == "nr_foll_pin_released" { r = $2 }
+	     END { print a - r }' /proc/vmstat
+}
+
+# vv_wait_gone PID SECONDS: wait for a process to exit; its status, or 124.
+vv_wait_gone() {
+	local pid=$1 tries=$(($2 * 10))
+
+	while kill -0 "$pid" 2>/dev/null; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 0.1
+	done
+	wait "$pid"
+}

@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-vdpa-net: a minimal user-space virtio driver over /dev/vhost-vdpa-N.
+ *
+ * It negotiates VERSION_1 + ACCESS_PLATFORM, maps one region of its own
+ * memory through an IOTLB update (IOVA == its address when the device's
+ * IOVA range allows), lays split rings out in it and then:
+ *
+ *  - virtio-net (device id 1): sends frames on TX queue 2P+1 and expects
+ *    them back on RX queue 2P (a loopback device such as vdpasim_net),
+ *    checking every byte; --bench reports frames and bits per second.
+ *  - virtio-blk (device id 2): writes a pattern to consecutive sectors,
+ *    reads it back and compares.
+ *
+ * Exit status: 0 all good, 1 data or protocol error, 2 usage or setup
+ * error, 3 the device went away (-ENODEV), 4 timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#define EXIT_DATA	1
+#define EXIT_SETUP	2
+#define EXIT_GONE	3
+#define EXIT_TIMEOUT	4
+
+#define BUF_SIZE	2048U	/* one RX/TX buffer: header + frame */
+#define NET_HDR_LEN	((unsigned int)sizeof(struct virtio_net_hdr_mrg_rxbuf))
+#define ETH_HLEN_	14U
+#define ETHERTYPE_TEST	0x88b5	/* IEEE local experimental */
+#define SECTOR		512U
+
+struct opts {
+	const char *path;
+	unsigned int qsize;
+	unsigned int frame;
+	unsigned long count;
+	unsigned int pair;
+	unsigned int timeout;
+	bool bench;
+	bool json;
+	bool hugepages;
+	bool quiet;
+};
+
+struct vq {
+	unsigned int index;
+	unsigned int num;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t avail_idx;	/* next avail slot we publish */
+	uint16_t used_seen;	/* used entries consumed */
+	uint8_t *bufs;		/* num buffers of BUF_SIZE */
+	int kick;
+	int call;
+};
+
+struct dev {
+	int fd;
+	uint32_t id;
+	uint64_t features;
+	uint8_t *mem;
+	size_t mem_len;
+	uint64_t iova_base;	/* IOVA of mem[0] */
+	struct vq vq[2];
+	unsigned int nvq;
+	const struct opts *o;
+};
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vhost-vdpa-net: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+/* An ioctl that must work; ENODEV means the device was removed. */
+static void xioctl(struct dev *d, unsigned long req, void *arg,
+		   const char *name)
+{
+	if (ioctl(d->fd, req, arg) == 0)
+		return;
+	if (errno == ENODEV)
+		die(EXIT_GONE, "%s: device removed (%s)", name,
+		    strerror(errno));
+	die(EXIT_SETUP, "%s: %s", name, strerror(errno));
+}
+
+static uint64_t iova_of(const struct dev *d, const void *p)
+{
+	return d->iova_base + (uint64_t)((const uint8_t *)p - d->mem);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void set_status(struct dev *d, uint8_t status)
+{
+	xioctl(d, VHOST_VDPA_SET_STATUS, &status, "SET_STATUS");
+}
+
+static uint8_t get_status(struct dev *d)
+{
+	uint8_t status;
+
+	xioctl(d, VHOST_VDPA_GET_STATUS, &status, "GET_STATUS");
+	return status;
+}
+
+static void iotlb_msg(struct dev *d, uint8_t type, uint64_t iova,
+		      uint64_t size, uint64_t uaddr)
+{
+	struct vhost_msg_v2 msg = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.iotlb = {
+			.iova = iova,
+			.size = size,
+			.uaddr = uaddr,
+			.perm = VHOST_ACCESS_RW,
+			.type = type,
+		},
+	};
+	ssize_t n = write(d->fd, &msg, sizeof(msg));
+
+	if (n == (ssize_t)sizeof(msg))
+		return;
+	if (n < 0 && errno == ENODEV)
+		die(EXIT_GONE, "IOTLB message: device removed");
+	die(EXIT_SETUP, "IOTLB message type %u: %s", type,
+	    n < 0 ? strerror(errno) : "short write");
+}
+
+/* Split-ring bytes for @num entries, each part 4 KiB aligned. */
+static size_t ring_bytes(unsigned int num)
+{
+	size_t desc = 16UL * num, avail = 6 + 2UL * num, used = 6 + 8UL * num;
+	size_t pg = 4096;
+
+	return ((desc + pg - 1) / pg + (avail + pg - 1) / pg +
+		(used + pg - 1) / pg) * pg;
+}
+
+static void layout(struct dev *d)
+{
+	size_t per = ring_bytes(d->o->qsize) + (size_t)d->o->qsize * BUF_SIZE;
+	size_t pg = 4096, hp = 2UL << 20, off = 0;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	unsigned int i;
+
+	d->mem_len = per * d->nvq;
+	if (d->o->hugepages) {
+		flags |= MAP_HUGETLB;
+		d->mem_len = (d->mem_len + hp - 1) / hp * hp;
+	}
+	d->mem = mmap(NULL, d->mem_len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (d->mem == MAP_FAILED)
+		die(EXIT_SETUP, "mmap %zu bytes: %s", d->mem_len,
+		    strerror(errno));
+	for (i = 0; i < d->nvq; i++) {
+		struct vq *q = &d->vq[i];
+		size_t desc = 16UL * q->num, avail = 6 + 2UL * q->num;
+
+		q->desc = (void *)(d->mem + off);
+		off += (desc + pg - 1) / pg * pg;
+		q->avail = (void *)(d->mem + off);
+		off += (avail + pg - 1) / pg * pg;
+		q->used = (void *)(d->mem + off);
+		off += (6 + 8UL * q->num + pg - 1) / pg * pg;
+		q->bufs = d->mem + off;
+		off += (size_t)q->num * BUF_SIZE;
+	}
+}
+
+static void map_memory(struct dev *d)
+{
+	struct vhost_vdpa_iova_range range;
+	uint64_t addr = (uintptr_t)d->mem;
+
+	xioctl(d, VHOST_VDPA_GET_IOVA_RANGE, &range, "GET_IOVA_RANGE");
+	if (addr >= range.first && addr + d->mem_len - 1 <= range.last)
+		d->iova_base = addr;
+	else if (range.last - range.first >= d->mem_len - 1)
+		d->iova_base = range.first;
+	else
+		die(EXIT_SETUP, "IOVA range [%#llx, %#llx] too small",
+		    (unsigned long long)range.first,
+		    (unsigned long long)range.last);
+	iotlb_msg(d, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0);
+	iotlb_msg(d, VHOST_IOTLB_UPDATE, d->iova_base, d->mem_len, addr);
+	iotlb_msg(d, VHOST_IOTLB_BATCH_END, 0, 0, 0);
+}
+
+static void setup_vq(struct dev *d, struct vq *q)
+{
+	struct vhost_vring_state num = { q->index, q->num };
+	struct vhost_vring_state base = { q->index, 0 };
+	struct vhost_vring_addr addr = {
+		.index = q->index,
+		.desc_user_addr = iova_of(d, q->desc),
+		.avail_user_addr = iova_of(d, q->avail),
+		.used_user_addr = iova_of(d, q->used),
+	};
+	struct vhost_vring_file kick, call;
+
+	q->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	q->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->kick < 0 || q->call < 0)
+		die(EXIT_SETUP, "eventfd: %s", strerror(errno));
+	kick = (struct vhost_vring_file){ q->index, q->kick };
+	call = (struct vhost_vring_file){ q->index, q->call };
+	xioctl(d, VHOST_SET_VRING_NUM, &num, "SET_VRING_NUM");
+	xioctl(d, VHOST_SET_VRING_BASE, &base, "SET_VRING_BASE");
+	xioctl(d, VHOST_SET_VRING_ADDR, &addr, "SET_VRING_ADDR");
+	xioctl(d, VHOST_SET_VRING_KICK, &kick, "SET_VRING_KICK");
+	xioctl(d, VHOST_SET_VRING_CALL, &call, "SET_VRING_CALL");
+}
+
+static void start(struct dev *d)
+{
+	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	uint64_t backend = (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+			   (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+	uint16_t max;
+	unsigned int i;
+
+	xioctl(d, VHOST_SET_OWNER, NULL, "SET_OWNER");
+	xioctl(d, VHOST_GET_FEATURES, &d->features, "GET_FEATURES");
+	if ((d->features & want) != want)
+		die(EXIT_SETUP, "device features %#llx lack VERSION_1/ACCESS_PLATFORM",
+		    (unsigned long long)d->features);
+	xioctl(d, VHOST_SET_BACKEND_FEATURES, &backend, "SET_BACKEND_FEATURES");
+	xioctl(d, VHOST_VDPA_GET_VRING_NUM, &max, "GET_VRING_NUM");
+	if (d->o->qsize > max)
+		die(EXIT_SETUP, "queue size %u above the device's %u",
+		    d->o->qsize, max);
+
+	set_status(d, 0);
+	set_status(d, s);
+	s |= VIRTIO_CONFIG_S_DRIVER;
+	set_status(d, s);
+	xioctl(d, VHOST_SET_FEATURES, &want, "SET_FEATURES");
+	s |= VIRTIO_CONFIG_S_FEATURES_OK;
+	set_status(d, s);
+	if (!(get_status(d) & VIRTIO_CONFIG_S_FEATURES_OK))
+		die(EXIT_SETUP, "device refused FEATURES_OK");
+
+	layout(d);
+	map_memory(d);
+	for (i = 0; i < d->nvq; i++)
+		setup_vq(d, &d->vq[i]);
+	for (i = 0; i < d->nvq; i++) {
+		struct vhost_vring_state on = { d->vq[i].index, 1 };
+
+		xioctl(d, VHOST_VDPA_SET_VRING_ENABLE, &on, "SET_VRING_ENABLE");
+	}
+	s |= VIRTIO_CONFIG_S_DRIVER_OK;
+	set_status(d, s);
+}
+
+static void notify(struct vq *q)
+{
+	uint64_t one = 1;
+
+	if (write(q->kick, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
+		die(EXIT_SETUP, "kick eventfd: %s", strerror(errno));
+}
+
+/* Publish descriptor @id in the avail ring. */
+static void post(struct vq *q, uint16_t id)
+{
+	q->avail->ring[q->avail_idx % q->num] = id;
+	q->avail_idx++;
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Next used element, or NULL. */
+static struct vring_used_elem *reap(struct vq *q)
+{
+	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	struct vring_used_elem *e;
+
+	if (idx == q->used_seen)
+		return NULL;
+	e = &q->used->ring[q->used_seen % q->num];
+	q->used_seen++;
+	return e;
+}
+
+/* Wait for a call on @q (or any of two), checking the device is alive. */
+static void wait_call(struct dev *d, struct vq *a, struct vq *b, int ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = a->call, .events = POLLIN },
+		{ .fd = b ? b->call : -1, .events = POLLIN },
+	};
+	uint64_t v;
+	uint8_t status;
+
+	if (poll(p, 2, ms) > 0) {
+		if (p[0].revents && read(a->call, &v, sizeof(v)) < 0)
+			v = 0;
+		if (b && p[1].revents && read(b->call, &v, sizeof(v)) < 0)
+			v = 0;
+		return;
+	}
+	status = get_status(d);
+	if (status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		die(EXIT_DATA, "device needs reset (status %#x)", status);
+}
+
+/* ------------------------------------------------------------------ */
+/* virtio-net loopback                                                */
+
+static void fill_frame(uint8_t *f, unsigned int len, uint32_t seq,
+		       unsigned int pair)
+{
+	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	unsigned int i;
+
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = ETHERTYPE_TEST >> 8;
+	f[13] = ETHERTYPE_TEST & 0xff;
+	memcpy(f + ETH_HLEN_, &seq, sizeof(seq));
+	f[ETH_HLEN_ + 4] = pair;
+	for (i = ETH_HLEN_ + 5; i < len; i++)
+		f[i] = (uint8_t)(seq * 7 + i);
+}
+
+static bool check_frame(const uint8_t *f, unsigned int len, uint32_t seq,
+			unsigned int pair, unsigned int frame)
+{
+	static uint8_t want[BUF_SIZE];
+
+	if (len != frame)
+		return false;
+	fill_frame(want, frame, seq, pair);
+	return !memcmp(want, f, frame);
+}
+
+struct net_stats {
+	unsigned long sent, received, bad;
+	double secs;
+};
+
+static void net_post_rx(struct vq *rx)
+{
+	unsigned int i;
+
+	for (i = 0; i < rx->num; i++) {
+		rx->desc[i].len = BUF_SIZE;
+		rx->desc[i].flags = VRING_DESC_F_WRITE;
+		rx->desc[i].next = 0;
+		post(rx, i);
+	}
+	notify(rx);
+}
+
+/* Queue TX frames while RX has room for what comes back. */
+static bool net_send(struct dev *d, struct vq *tx, unsigned int *free_tx,
+		     uint16_t *free_ids, struct net_stats *st)
+{
+	unsigned int frame = d->o->frame;
+	bool any = false;
+
+	while (*free_tx && st->sent < d->o->count &&
+	       st->sent - st->received < tx->num) {
+		uint16_t id = free_ids[--*free_tx];
+		uint8_t *buf = tx->bufs + (size_t)id * BUF_SIZE;
+
+		memset(buf, 0, NET_HDR_LEN);
+		fill_frame(buf + NET_HDR_LEN, frame, st->sent, d->o->pair);
+		tx->desc[id].addr = iova_of(d, buf);
+		tx->desc[id].len = NET_HDR_LEN + frame;
+		tx->desc[id].flags = 0;
+		post(tx, id);
+		st->sent++;
+		any = true;
+	}
+	if (any)
+		notify(tx);
+	return any;
+}
+
+static bool net_receive(struct dev *d, struct vq *rx, struct net_stats *st)
+{
+	struct vring_used_elem *e;
+	bool any = false;
+
+	while ((e = reap(rx))) {
+		uint16_t id = e->id % rx->num;
+		uint8_t *buf = rx->bufs + (size_t)id * BUF_SIZE;
+
+		if (e->len < NET_HDR_LEN ||
+		    !check_frame(buf + NET_HDR_LEN, e->len - NET_HDR_LEN,
+				 st->received, d->o->pair, d->o->frame)) {
+			if (st->bad++ < 5)
+				fprintf(stderr, "frame %lu: bad data (%u bytes)\n",
+					st->received, e->len);
+		}
+		st->received++;
+		post(rx, id);
+		any = true;
+	}
+	if (any)
+		notify(rx);
+	return any;
+}
+
+static int run_net(struct dev *d)
+{
+	struct vq *rx = &d->vq[0], *tx = &d->vq[1];
+	struct net_stats st = { 0 };
+	uint16_t *free_ids = calloc(tx->num, sizeof(*free_ids));
+	unsigned int free_tx = 0, i;
+	double t0, last, pps;
+
+	if (!free_ids)
+		die(EXIT_SETUP, "out of memory");
+	for (i = 0; i < tx->num; i++) {
+		tx->desc[i].addr = iova_of(d, tx->bufs + (size_t)i * BUF_SIZE);
+		free_ids[free_tx++] = tx->num - 1 - i;
+	}
+	for (i = 0; i < rx->num; i++)
+		rx->desc[i].addr = iova_of(d, rx->bufs + (size_t)i * BUF_SIZE);
+	/* TX completions are reaped when convenient: no interrupts. */
+	tx->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	net_post_rx(rx);
+
+	t0 = now();
+	last = t0;
+	while (st.received < d->o->count) {
+		struct vring_used_elem *e;
+		bool progress;
+
+		while ((e = reap(tx)))
+			free_ids[free_tx++] = e->id % tx->num;
+		progress = net_send(d, tx, &free_tx, free_ids, &st);
+		progress |= net_receive(d, rx, &st);
+		if (progress) {
+			last = now();
+			continue;
+		}
+		if (now() - last > d->o->timeout) {
+			fprintf(stderr, "vhost-vdpa-net: timeout: sent %lu, received %lu\n",
+				st.sent, st.received);
+			return EXIT_TIMEOUT;
+		}
+		wait_call(d, rx, NULL, 20);
+	}
+	st.secs = now() - t0;
+	free(free_ids);
+
+	pps = st.received / st.secs;
+	if (d->o->json) {
+		printf("{\"device\":\"net\",\"frame\":%u,", d->o->frame);
+		printf("\"frames\":%lu,\"bad\":%lu,", st.received, st.bad);
+		printf("\"seconds\":%.6f,\"pps\":%.1f,\"bps\":%.1f}\n",
+		       st.secs, pps, pps * d->o->frame * 8);
+	} else if (d->o->bench || !d->o->quiet) {
+		printf("net: %lu frames of %u bytes sent, %lu received, %lu bad, ",
+		       st.sent, d->o->frame, st.received, st.bad);
+		printf("%.3f s, %.0f pps, %.0f bps\n", st.secs, pps,
+		       pps * d->o->frame * 8);
+	}
+	return st.bad ? EXIT_DATA : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* virtio-blk write / read back                                       */
+
+struct blk_req {
+	struct virtio_blk_outhdr hdr;
+	uint8_t status;
+};
+
+/* One request: header, data, status; waits for it to complete. */
+static uint8_t blk_io(struct dev *d, struct vq *q, uint32_t type,
+		      uint64_t sector, uint8_t *data, unsigned int len)
+{
+	struct blk_req *req = (void *)q->bufs;
+	struct vring_used_elem *e;
+	double t0 = now();
+
+	req->hdr.type = type;
+	req->hdr.ioprio = 0;
+	req->hdr.sector = sector;
+	req->status = 0xff;
+	q->desc[0] = (struct vring_desc){ iova_of(d, &req->hdr),
+		sizeof(req->hdr), VRING_DESC_F_NEXT, 1 };
+	q->desc[1] = (struct vring_desc){ iova_of(d, data), len,
+		VRING_DESC_F_NEXT |
+		(type == VIRTIO_BLK_T_IN ? VRING_DESC_F_WRITE : 0), 2 };
+	q->desc[2] = (struct vring_desc){ iova_of(d, &req->status), 1,
+		VRING_DESC_F_WRITE, 0 };
+	post(q, 0);
+	notify(q);
+	while (!(e = reap(q))) {
+		if (now() - t0 > d->o->timeout)
+			die(EXIT_TIMEOUT, "blk request timed out");
+		wait_call(d, q, NULL, 20);
+	}
+	return req->status;
+}
+
+static int run_blk(struct dev *d)
+{
+	struct vq *q = &d->vq[0];
+	unsigned int len = d->o->frame, per = len / SECTOR;
+	uint8_t *data = q->bufs + BUF_SIZE;
+	unsigned long i, bad = 0;
+	uint64_t capacity;
+	struct vhost_vdpa_config *cfg;
+	double t0;
+
+	if (len % SECTOR || len > (q->num - 1) * BUF_SIZE)
+		die(EXIT_SETUP, "blk: request size %u must be a multiple of 512 up to %u",
+		    len, (q->num - 1) * BUF_SIZE);
+	cfg = calloc(1, sizeof(*cfg) + sizeof(capacity));
+	if (!cfg)
+		die(EXIT_SETUP, "out of memory");
+	cfg->off = 0;
+	cfg->len = sizeof(capacity);
+	xioctl(d, VHOST_VDPA_GET_CONFIG, cfg, "GET_CONFIG");
+	memcpy(&capacity, cfg->buf, sizeof(capacity));
+	free(cfg);
+	if ((uint64_t)d->o->count * per > capacity)
+		die(EXIT_SETUP, "blk: %lu x %u bytes exceed the %llu sector disk",
+		    d->o->count, len, (unsigned long long)capacity);
+
+	t0 = now();
+	for (i = 0; i < d->o->count; i++) {
+		unsigned int j;
+
+		for (j = 0; j < len; j++)
+			data[j] = (uint8_t)(i * 13 + j * 3 + 1);
+		if (blk_io(d, q, VIRTIO_BLK_T_OUT, i * per, data, len))
+			die(EXIT_DATA, "blk: write of sector %lu failed", i * per);
+	}
+	for (i = 0; i < d->o->count; i++) {
+		unsigned int j;
+
+		memset(data, 0, len);
+		if (blk_io(d, q, VIRTIO_BLK_T_IN, i * per, data, len))
+			die(EXIT_DATA, "blk: read of sector %lu failed", i * per);
+		for (j = 0; j < len; j++)
+			if (data[j] != (uint8_t)(i * 13 + j * 3 + 1))
+				break;
+		if (j < len && bad++ < 5)
+			fprintf(stderr, "blk: sector %lu: byte %u differs\n",
+				i * per + j / SECTOR, j);
+	}
+	if (d->o->json) {
+		printf("{\"device\":\"blk\",\"requests\":%lu,", d->o->count);
+		printf("\"bytes\":%u,\"bad\":%lu,\"seconds\":%.6f}\n", len, bad,
+		       now() - t0);
+	} else if (!d->o->quiet)
+		printf("blk: wrote and read back %lu requests of %u bytes, %lu bad, %.3f s\n",
+		       d->o->count, len, bad, now() - t0);
+	return bad ? EXIT_DATA : 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"Usage: vhost-vdpa-net [options] /dev/vhost-vdpa-N\n"
+		"  -q, --qsize N     queue size (default 256)\n"
+		"  -s, --size N      net: frame bytes, 60..%u (default 64);\n"
+		"                    blk: request bytes, multiple of 512 (default 4096)\n"
+		"  -n, --count N     frames or requests (default 1000)\n"
+		"  -p, --pair N      net: queue pair (default 0)\n"
+		"  -t, --timeout S   give up after S seconds without progress (default 10)\n"
+		"  -b, --bench       print a throughput line\n"
+		"  -j, --json        print the result as one JSON object\n"
+		"  -H, --hugepages   put rings and buffers in 2 MiB huge pages\n"
+		"  -Q, --quiet       print nothing on success\n",
+		BUF_SIZE - NET_HDR_LEN);
+	exit(EXIT_SETUP);
+}
+
+static unsigned long num_arg(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 0);
+
+	if (!*s || *end)
+		usage();
+	return v;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "qsize", 1, NULL, 'q' }, { "size", 1, NULL, 's' },
+		{ "count", 1, NULL, 'n' }, { "pair", 1, NULL, 'p' },
+		{ "timeout", 1, NULL, 't' }, { "bench", 0, NULL, 'b' },
+		{ "json", 0, NULL, 'j' }, { "hugepages", 0, NULL, 'H' },
+		{ "quiet", 0, NULL, 'Q' }, { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct opts){ .qsize = 256, .count = 1000, .timeout = 10 };
+	while ((c = getopt_long(argc, argv, "q:s:n:p:t:bjHQ", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			o->qsize = num_arg(optarg);
+			break;
+		case 's':
+			o->frame = num_arg(optarg);
+			break;
+		case 'n':
+			o->count = num_arg(optarg);
+			break;
+		case 'p':
+			o->pair = num_arg(optarg);
+			break;
+		case 't':
+			o->timeout = num_arg(optarg);
+			break;
+		case 'b':
+			o->bench = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'H':
+			o->hugepages = true;
+			break;
+		case 'Q':
+			o->quiet = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind + 1 != argc)
+		usage();
+	o->path = argv[optind];
+	if (!o->qsize || o->qsize > 32768 || (o->qsize & (o->qsize - 1)))
+		die(EXIT_SETUP, "queue size must be a power of two up to 32768");
+	if (!o->count)
+		die(EXIT_SETUP, "count must be positive");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct dev d = { .o = &o };
+	unsigned int i;
+	int ret;
+
+	parse(argc, argv, &o);
+	d.fd = open(o.path, O_RDWR | O_CLOEXEC);
+	if (d.fd < 0)
+		die(errno == ENODEV || errno == ENXIO ? EXIT_GONE : EXIT_SETUP,
+		    "open %s: %s", o.path, strerror(errno));
+	xioctl(&d, VHOST_VDPA_GET_DEVICE_ID, &d.id, "GET_DEVICE_ID");
+	if (d.id == VIRTIO_ID_NET) {
+		uint32_t nvqs;
+
+		xioctl(&d, VHOST_VDPA_GET_VQS_COUNT, &nvqs, "GET_VQS_COUNT");
+		if (2 * o.pair + 1 >= nvqs)
+			die(EXIT_SETUP, "no queue pair %u (%u vqs)", o.pair, nvqs);
+		if (!o.frame)
+			o.frame = 64;
+		if (o.frame < 60 || o.frame > BUF_SIZE - NET_HDR_LEN)
+			die(EXIT_SETUP, "frame size must be 60..%u",
+			    BUF_SIZE - NET_HDR_LEN);
+		d.nvq = 2;
+		d.vq[0].index = 2 * o.pair;
+		d.vq[1].index = 2 * o.pair + 1;
+	} else if (d.id == VIRTIO_ID_BLOCK) {
+		if (!o.frame)
+			o.frame = 4096;
+		if (o.qsize < 4)
+			die(EXIT_SETUP, "blk needs a queue size of at least 4");
+		d.nvq = 1;
+		d.vq[0].index = 0;
+	} else {
+		die(EXIT_SETUP, "device id %u is neither net nor blk", d.id);
+	}
+	for (i = 0; i < d.nvq; i++)
+		d.vq[i].num = o.qsize;
+
+	start(&d);
+	ret = d.id == VIRTIO_ID_NET ? run_net(&d) : run_blk(&d);
+	set_status(&d, 0);
+	close(d.fd);
+	return ret;
+}
