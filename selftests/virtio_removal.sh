@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Surprise removal under virtio_vdpa: the vDPA device is deleted, or
+# virtio_vdpa or the simulator module is removed, while a virtio_net
+# interface is up with traffic running and while a virtio_blk disk is
+# mounted with I/O running.  Each removal must either succeed cleanly or be
+# refused with EBUSY; nothing may crash, hang or be left behind, and every
+# module unloads at the end.  What happened is reported with t_diag.
+source "$(dirname "$0")/lib.sh"
+
+RAWLOOP=$TOOLS/bin/rawloop
+MNT=/tmp/virtio_removal.$$
+OURS="virtio_vdpa vhost_vdpa vdpa_sim_net vdpa_sim_blk vdpa_sim vdpa vringh"
+BG_PID=
+
+for cmd in vdpa ip mkfs.ext4; do
+	command -v "$cmd" >/dev/null || t_skip_all "$cmd not installed"
+done
+[ -x "$RAWLOOP" ] || t_skip_all "tools/bin/rawloop not built (make tools)"
+
+stop_bg() {
+	if [ -n "$BG_PID" ]; then
+		kill "$BG_PID" 2>/dev/null
+		wait "$BG_PID" 2>/dev/null
+		BG_PID=
+	fi
+}
+
+cleanup() {
+	local d
+
+	stop_bg
+	mountpoint -q "$MNT" && umount "$MNT"
+	rmdir "$MNT" 2>/dev/null
+	rm -f /tmp/vrem.$$.*
+	for d in vr_net vr_blk; do
+		vdpa_dev_exists "$d" && vdpa dev del "$d"
+	done
+	[ -d /sys/module/virtio_vdpa ] && rmmod virtio_vdpa
+	unload_all
+}
+trap cleanup EXIT
+
+wait_for() {
+	local tries=$(($1 * 10))
+
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.1
+	done
+}
+
+first_entry() {
+	local d
+
+	for d in "$@"; do
+		[ -e "$d" ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+
+netdev_of() {
+	first_entry /sys/bus/vdpa/devices/"$1"/virtio*/net/*
+}
+
+disk_of() {
+	first_entry /sys/bus/vdpa/devices/"$1"/virtio*/block/*
+}
+
+tx_packets() {
+	cat "/sys/class/net/$1/statistics/tx_packets" 2>/dev/null || echo 0
+}
+
+pid_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# bg_stops DESC: the background job ends by itself within 20 s.
+bg_stops() {
+	local rc
+
+	if [ -z "$BG_PID" ]; then
+		t_fail "$1: no background job was running"
+	elif wait_for 20 pid_gone "$BG_PID"; then
+		wait "$BG_PID"
+		rc=$?
+		t_ok "$1: background job ended by itself (status $rc)"
+		t_diag "$1: background job said: $(tail -n 2 /tmp/vrem.$$.bg |
+			tr '\n' ' ')"
+		BG_PID=
+	else
+		t_fail "$1: background job ended by itself"
+		stop_bg
+	fi
+}
+
+# remove DESC CMD...: run a removal; pass when it succeeds within 60 s or
+# is refused with EBUSY.  Sets REMOVED=1 when it succeeded.
+remove() {
+	local desc=$1 out rc start
+
+	shift
+	start=$(date +%s)
+	out=$(timeout 60 "$@" 2>&1)
+	rc=$?
+	REMOVED=0
+	if [ "$rc" -eq 0 ]; then
+		REMOVED=1
+		t_ok "$desc: removed cleanly in $(($(date +%s) - start)) s"
+	elif [ "$rc" -eq 124 ]; then
+		t_fail "$desc: still running after 60 s"
+	elif printf '%s\n' "$out" | grep -Eq 'in use|busy|Busy'; then
+		t_ok "$desc: refused with EBUSY"
+	else
+		t_fail "$desc: failed with status $rc"
+	fi
+	[ -n "$out" ] && t_diag "$desc: $out"
+}
+
+# net_up: a vr_net device with its virtio_net interface up and frames
+# looping through it in the background; sets NETDEV.
+net_up() {
+	local before
+
+	modprobe vdpa_sim_net && modprobe virtio_vdpa && modprobe virtio_net ||
+		return 1
+	vdpa dev add name vr_net mgmtdev vdpasim_net max_vqp 2 || return 1
+	wait_for 5 netdev_of vr_net || return 1
+	NETDEV=$(netdev_of vr_net)
+	sysctl -qw "net.ipv6.conf.$NETDEV.disable_ipv6=1"
+	ip link set dev "$NETDEV" up || return 1
+	wait_for 5 grep -qx 1 "/sys/class/net/$NETDEV/carrier" || return 1
+	"$RAWLOOP" -i "$NETDEV" -c 4000000 -s 1000 -w 64 -t 5000 \
+		>/tmp/vrem.$$.bg 2>&1 &
+	BG_PID=$!
+	before=$(tx_packets "$NETDEV")
+	sleep 1
+	[ "$(tx_packets "$NETDEV")" -gt $((before + 10)) ]
+}
+
+# blk_up: a vr_blk device with ext4 mounted and writes running in the
+# background; sets DISK.
+blk_up() {
+	modprobe vdpa_sim_blk && modprobe virtio_vdpa && modprobe virtio_blk &&
+		modprobe ext4 || return 1
+	vdpa dev add name vr_blk mgmtdev vdpasim_blk || return 1
+	wait_for 5 disk_of vr_blk || return 1
+	DISK=$(disk_of vr_blk)
+	wait_for 5 test -b "/dev/$DISK" || return 1
+	mkfs.ext4 -q -F "/dev/$DISK" || return 1
+	mkdir -p "$MNT"
+	mount -t ext4 "/dev/$DISK" "$MNT" || return 1
+	(
+		i=0
+		while :; do
+			i=$(((i + 1) % 4))
+			dd if=/dev/urandom of="$MNT/f$i" bs=1M count=4 \
+				conv=fsync status=none || exit 1
+			dd if="/dev/$DISK" of=/dev/null bs=1M count=4 \
+				iflag=direct status=none || exit 2
+		done
+	) >/tmp/vrem.$$.bg 2>&1 &
+	BG_PID=$!
+	sleep 2
+	kill -0 "$BG_PID"
+}
+
+# blk_after DESC: the mount can be taken down after the removal.
+blk_after() {
+	stop_bg
+	if timeout 60 umount "$MNT"; then
+		t_ok "$1: umount afterwards"
+	else
+		t_fail "$1: umount afterwards"
+		umount -l "$MNT" 2>/dev/null
+	fi
+}
+
+# setup DESC FUNC: run a setup function in this shell (it sets variables
+# and starts the background job), recording the result.
+setup() {
+	if "$2"; then
+		t_ok "$1"
+	else
+		t_fail "$1"
+	fi
+}
+
+# 1. vdpa dev del with the interface up and traffic running.
+setup "net: interface up with traffic running" net_up
+remove "net: vdpa dev del with traffic" vdpa dev del vr_net
+t_eq "net: interface is gone" "$(ip -o link show "$NETDEV" 2>/dev/null)" ""
+bg_stops "net: dev del"
+
+# 2. rmmod virtio_vdpa with the interface up and traffic running.
+setup "net: interface up with traffic running" net_up
+remove "net: rmmod virtio_vdpa with traffic" rmmod virtio_vdpa
+if [ "$REMOVED" = 1 ]; then
+	t_eq "net: interface is gone" \
+		"$(ip -o link show "$NETDEV" 2>/dev/null)" ""
+	bg_stops "net: rmmod virtio_vdpa"
+	t_check "net: vr_net stays on the bus, unbound" \
+		test -e /sys/bus/vdpa/devices/vr_net -a \
+		! -e /sys/bus/vdpa/devices/vr_net/driver
+	t_check "net: modprobe virtio_vdpa binds it again" \
+		sh -c 'modprobe virtio_vdpa &&
+		       test -e /sys/bus/vdpa/devices/vr_net/driver'
+	t_check "net: and the interface comes back" \
+		wait_for 5 netdev_of vr_net
+fi
+stop_bg
+t_check "net: vdpa dev del" vdpa dev del vr_net
+
+# 3. rmmod vdpa_sim_net with the interface up and traffic running.
+setup "net: interface up with traffic running" net_up
+remove "net: rmmod vdpa_sim_net with traffic" rmmod vdpa_sim_net
+if [ "$REMOVED" = 1 ]; then
+	t_eq "net: interface is gone" \
+		"$(ip -o link show "$NETDEV" 2>/dev/null)" ""
+	t_check "net: vr_net is gone" test ! -e /sys/bus/vdpa/devices/vr_net
+	bg_stops "net: rmmod vdpa_sim_net"
+else
+	stop_bg
+	t_check "net: vdpa dev del" vdpa dev del vr_net
+fi
+
+# 4. vdpa dev del with the disk mounted and I/O running.
+setup "blk: ext4 mounted with I/O running" blk_up
+remove "blk: vdpa dev del while mounted" vdpa dev del vr_blk
+t_check "blk: disk is gone" wait_for 10 test ! -e "/sys/block/$DISK"
+bg_stops "blk: dev del"
+blk_after "blk: dev del"
+
+# 5. rmmod virtio_vdpa with the disk mounted and I/O running.
+setup "blk: ext4 mounted with I/O running" blk_up
+remove "blk: rmmod virtio_vdpa while mounted" rmmod virtio_vdpa
+if [ "$REMOVED" = 1 ]; then
+	t_check "blk: disk is gone" wait_for 10 test ! -e "/sys/block/$DISK"
+	bg_stops "blk: rmmod virtio_vdpa"
+fi
+blk_after "blk: rmmod virtio_vdpa"
+t_check "blk: vdpa dev del" vdpa dev del vr_blk
+
+# 6. rmmod vdpa_sim_blk with the disk mounted and I/O running.
+setup "blk: ext4 mounted with I/O running" blk_up
+remove "blk: rmmod vdpa_sim_blk while mounted" rmmod vdpa_sim_blk
+if [ "$REMOVED" = 1 ]; then
+	t_check "blk: disk is gone" wait_for 10 test ! -e "/sys/block/$DISK"
+	t_check "blk: vr_blk is gone" test ! -e /sys/bus/vdpa/devices/vr_blk
+	bg_stops "blk: rmmod vdpa_sim_blk"
+fi
+blk_after "blk: rmmod vdpa_sim_blk"
+vdpa_dev_exists vr_blk && vdpa dev del vr_blk
+
+# Everything unloads, and nothing of ours stays behind.
+rmmod virtio_vdpa 2>/dev/null
+unload_all
+left=
+for m in $OURS; do
+	[ -d "/sys/module/$m" ] && left="$left $m"
+done
+t_eq "every module unloads" "$left" ""
+t_check "the vdpa bus is gone" test ! -e /sys/bus/vdpa
+t_done
