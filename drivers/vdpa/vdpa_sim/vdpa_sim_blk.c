@@ -10,6 +10,7 @@
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <uapi/linux/virtio_blk.h>
