@@ -118,6 +118,16 @@ t_eq "sb0 type" "$(jget '.dev.sb0.type' dev show sb0)" block
 t_eq "sb0 max_vqs" "$(jget '.dev.sb0.max_vqs' dev show sb0)" 1
 t_eq "sb0 max_vq_size" "$(jget '.dev.sb0.max_vq_size' dev show sb0)" 256
 t_check "delete sb0" "$VDPA" dev del sb0
+cap=/sys/module/vdpa_sim_blk/parameters/capacity_mb
+t_eq "capacity_mb defaults to 128" "$(cat $cap)" 128
+echo 0 >$cap
+t_refuse "capacity_mb=0 refuses new block devices" "Invalid argument" \
+	"$VDPA" dev add name sb1 mgmtdev vdpasim_blk
+echo 2048 >$cap
+t_check "capacity_mb=2048 takes new block devices" \
+	"$VDPA" dev add name sb1 mgmtdev vdpasim_blk
+t_check "delete sb1" "$VDPA" dev del sb1
+echo 128 >$cap
 t_check "delete sn0" "$VDPA" dev del sn0
 t_eq "no device left" "$(ndevs)" 0
 t_eq "no thread left" "$(sim_threads)" 0
