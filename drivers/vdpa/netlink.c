@@ -585,8 +585,10 @@ static int vdpa_nl_fill_config(struct sk_buff *msg, struct vdpa_device *vdev,
 	if (!hdr)
 		return -EMSGSIZE;
 
+	/* iproute2 needs the device id to know how to read the config. */
 	err = -EMSGSIZE;
-	if (nla_put_string(msg, VDPA_ATTR_DEV_NAME, dev_name(&vdev->dev)))
+	if (nla_put_string(msg, VDPA_ATTR_DEV_NAME, dev_name(&vdev->dev)) ||
+	    nla_put_u32(msg, VDPA_ATTR_DEV_ID, vdev->config->get_device_id(vdev)))
 		goto err_cancel;
 
 	down_read(&vdev->cf_lock);
