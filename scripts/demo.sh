@@ -12,7 +12,10 @@ step() {
 	"$@"
 }
 
-make -s modules_install >/dev/null
+if ! make -s modules_install >/tmp/install.log 2>&1; then
+	cat /tmp/install.log
+	exit 1
+fi
 
 step modprobe vdpa_sim_net
 step modprobe vdpa_sim_blk
