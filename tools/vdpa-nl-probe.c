@@ -198,8 +198,7 @@ static struct nl_msg *req_add(struct probe *p, const char *name,
 static void note_bad(struct reply *r, const char *what, int type, int len)
 {
 	if (!r->bad[0])
-		snprintf(r->bad, sizeof(r->bad), "%s: attribute %d length %d",
-			 what, type, len);
+		snprintf(r->bad, sizeof(r->bad), "%s %d (%d)", what, type, len);
 }
 
 /* Attribute sizes iproute2 6.1 insists on when it reads a reply. */
@@ -248,33 +247,70 @@ static bool string_ok(const struct nlattr *a)
 	return len > 0 && memchr(s, '\0', len) == s + len - 1;
 }
 
+/*
+ * Attributes iproute2 6.1 cannot do without in a reply of command @cmd:
+ * it drops the whole answer when one is missing.
+ */
+static const int *reply_required(int cmd)
+{
+	static const int mgmtdev[] = { VDPA_ATTR_MGMTDEV_DEV_NAME, 0 };
+	static const int dev[] = { VDPA_ATTR_MGMTDEV_DEV_NAME,
+				   VDPA_ATTR_DEV_NAME, VDPA_ATTR_DEV_ID, 0 };
+	static const int config[] = { VDPA_ATTR_DEV_NAME, VDPA_ATTR_DEV_ID, 0 };
+	static const int none[] = { 0 };
+
+	switch (cmd) {
+	case VDPA_CMD_MGMTDEV_NEW:
+		return mgmtdev;
+	case VDPA_CMD_DEV_NEW:
+		return dev;
+	case VDPA_CMD_DEV_CONFIG_GET:
+		return config;
+	default:
+		return none;
+	}
+}
+
+static void check_required(struct reply *r, int cmd, struct nlattr **tb)
+{
+	const int *req;
+
+	for (req = reply_required(cmd); *req; req++)
+		if (!tb[*req])
+			note_bad(r, "iproute2 drops it, no attribute", *req, cmd);
+}
+
 /* Check each attribute of a data message, then pick out the name. */
 static void parse_data(struct reply *r, struct nlmsghdr *nlh,
 		       const char *prefix)
 {
 	struct nlattr *tb[VDPA_ATTR_MAX + 1] = { NULL };
 	struct nlattr *a, *head, *name;
+	struct genlmsghdr *g;
 	int rem, type, size;
 
 	r->nmsgs++;
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
-		note_bad(r, "short data message", 0, nlh->nlmsg_len);
+		note_bad(r, "short data message, length", nlh->nlmsg_len, 0);
 		return;
 	}
-	head = (struct nlattr *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+	g = NLMSG_DATA(nlh);
+	head = (struct nlattr *)((char *)g + GENL_HDRLEN);
 	rem = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	nla_for_each_attr(a, head, rem, rem) {
 		type = nla_type(a);
 		size = reply_attr_size(type);
 		if (size && nla_len(a) != size)
-			note_bad(r, "wrong size", type, nla_len(a));
+			note_bad(r, "wrong size of attribute", type, nla_len(a));
 		if (is_string_attr(type) && !string_ok(a))
-			note_bad(r, "string not NUL-terminated", type, nla_len(a));
+			note_bad(r, "not NUL-terminated: attribute", type,
+				 nla_len(a));
 		if (type <= VDPA_ATTR_MAX)
 			tb[type] = a;
 	}
 	if (rem > 0)
-		note_bad(r, "trailing bytes", -1, rem);
+		note_bad(r, "trailing bytes:", rem, 0);
+	check_required(r, g->cmd, tb);
 
 	name = tb[VDPA_ATTR_DEV_NAME] ? tb[VDPA_ATTR_DEV_NAME] :
 	       tb[VDPA_ATTR_MGMTDEV_DEV_NAME];
@@ -357,7 +393,8 @@ static bool handle_one(struct probe *p, struct reply *r, struct nlmsghdr *nlh)
 		if (nlh->nlmsg_type == p->family)
 			parse_data(r, nlh, p->dev);
 		else
-			note_bad(r, "foreign message type", nlh->nlmsg_type, 0);
+			note_bad(r, "foreign message type", nlh->nlmsg_type,
+				 0);
 		return false;
 	}
 }
@@ -377,7 +414,7 @@ static void receive(struct probe *p, struct reply *r)
 			return;
 		}
 		if (n > RX_SIZE) {
-			note_bad(r, "answer truncated", 0, n);
+			note_bad(r, "answer truncated at", RX_SIZE, n);
 			n = RX_SIZE;
 		}
 		len = n;
