@@ -28,8 +28,9 @@ jget() {
 	"$VDPA" -j "$@" 2>/dev/null | jq -r "$filter" 2>/dev/null
 }
 
+# iproute2 6.1 prints the key as "link " (with a space); accept both.
 link_of() {
-	jget ".config[\"$1\"].link" dev config show "$1"
+	jget ".config[\"$1\"] | (.[\"link \"] // .link)" dev config show "$1"
 }
 
 # sim_threads: datapath threads of the simulators (one per device).
