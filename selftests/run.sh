@@ -3,7 +3,9 @@
 # Run the selftests inside the test VM: install the built modules the way an
 # operator would, then run every test (or those named on the command line),
 # each independent, and print TAP plus a final "N passed, N failed" line.
-# A test also fails when the kernel logs a report while it runs.
+# A test also fails when the kernel logs a report while it runs.  On a kernel
+# with kmemleak (the debug kernel) a leak scan after the last test must be
+# empty.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
@@ -16,8 +18,16 @@ fi
 if [ $# -gt 0 ]; then
 	tests=("$@")
 else
-	tests=(selftests/*.sh)
+	# Every executable script but this one (libraries are not executable).
+	tests=()
+	for t in selftests/*.sh; do
+		[ "$t" = selftests/run.sh ] || tests+=("$t")
+	done
 fi
+
+kmemleak=/sys/kernel/debug/kmemleak
+# Whatever boot left behind is not ours to report.
+[ -w "$kmemleak" ] && echo clear >"$kmemleak"
 
 passed=0
 failed=0
@@ -53,6 +63,22 @@ for t in "${tests[@]}"; do
 		echo "not ok $n $name"
 	fi
 done
+if [ -w "$kmemleak" ]; then
+	n=$((n + 1))
+	# Objects freed by RCU or deferred work need a moment and two scans.
+	sleep 5
+	echo scan >"$kmemleak"
+	sleep 5
+	echo scan >"$kmemleak"
+	if [ -s "$kmemleak" ]; then
+		sed 's/^/# /' "$kmemleak" | head -n 200
+		echo "not ok $n kmemleak"
+		failed=$((failed + 1))
+	else
+		echo "ok $n kmemleak"
+		passed=$((passed + 1))
+	fi
+fi
 echo "1..$n"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$n" -gt 0 ]

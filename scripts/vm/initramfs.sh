@@ -17,7 +17,9 @@ cp "$here/init" "$tmp/init"
 chmod +x "$tmp/init"
 
 # Modules the guest needs before it can see the host root, in load order.
+# A kernel without /lib/modules (the debug kernel) has them built in.
 : >"$tmp/modules.order"
+[ -d "/lib/modules/$kver" ] &&
 for m in virtio_pci 9pnet_virtio 9p overlay; do
 	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do

@@ -7,7 +7,8 @@
 bad='BUG:|WARNING:|Oops|general protection fault|kernel BUG|Kernel panic'
 bad="$bad|possible circular locking|possible recursive locking"
 bad="$bad|inconsistent lock state|suspicious RCU usage|lock held when returning"
-bad="$bad|KASAN|UBSAN|unreferenced object|refcount_t:|blocked for more than"
+bad="$bad|KASAN|UBSAN|unreferenced object|suspected memory leak"
+bad="$bad|refcount_t:|blocked for more than"
 bad="$bad|rcu_sched detected stall|rcu: INFO|soft lockup|hard LOCKUP"
 bad="$bad|list_add corruption|list_del corruption|double free|use-after-free"
 status=0

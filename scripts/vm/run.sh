@@ -11,6 +11,8 @@
 #   --smp N          guest CPUs (default: 2)
 #   --qemu ARG       extra QEMU argument (repeatable)
 #   --append ARGS    extra kernel command line
+#   --modroot DIR    DIR/lib/modules/VER has the kernel's modules.builtin &
+#                    co (for a kernel not installed on the host)
 #   --kvm            use KVM instead of TCG
 #   --timeout SEC    kill the guest after SEC seconds (default: 1800)
 #   --logdir DIR     keep console, output and dmesg here
@@ -27,6 +29,7 @@ accel=tcg
 timeout=1800
 logdir=
 append=
+modroot=
 qemu_extra=()
 
 while [ $# -gt 0 ]; do
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--qemu) qemu_extra+=("$2"); shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
+	--modroot) modroot=$(cd "$2" && pwd); shift 2 ;;
 	--kvm) accel=kvm; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--logdir) logdir=$2; shift 2 ;;
@@ -70,10 +74,21 @@ cp "$here/stage2" "$logdir/stage2"
 	printf 'VM_CWD=%q\n' "$PWD"
 	printf 'VM_CMD=%q\n' "$*"
 	printf 'export KVER=%q\n' "$kver"
+	[ -n "${KDIR:-}" ] && printf 'export KDIR=%q\n' "$KDIR"
+	printf 'VM_MODROOT=%q\n' "$modroot"
 } >"$logdir/env"
 
 accel_args=(-accel tcg,thread=multi -cpu max)
-[ "$accel" = kvm ] && accel_args=(-accel kvm -cpu host)
+# Under TCG a vCPU stops whenever the host is busy, and the guest's clock
+# jumps when it runs again: the lockup and RCU stall detectors then report
+# CPUs that were merely not scheduled (seen in CI: "soft lockup ... 26s" in
+# a page clear).  Widen them to their maximum (soft lockup after 120 s, RCU
+# stall after 300 s): a real spin still trips them, host jitter does not.
+tcg_append="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
+if [ "$accel" = kvm ]; then
+	accel_args=(-accel kvm -cpu host)
+	tcg_append=
+fi
 
 # One VM at a time on this machine: later callers wait their turn.
 exec 9>/tmp/vdpa-oot-vm.lock
@@ -83,7 +98,7 @@ timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp "$smp" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $append" \
+	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $tcg_append $append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$logdir",mount_tag=vmjob,security_model=none \
 	-device virtio-rng-pci \
