@@ -7,6 +7,11 @@
 #   make tools           build the user-space test programs
 #   make demo            boot the target kernel in QEMU and show it working
 #   make check           install prerequisites, build, run every test in QEMU
+#   make check-debug     the same on a KASAN/lockdep/kmemleak kernel built
+#                        from linux-source-6.1 (cached, built once per machine)
+#   make bench           vhost-vdpa throughput (pps, bit/s) in QEMU, table + JSON
+#   make fuzz            run the netlink, vhost-vdpa and ring fuzzers in QEMU
+#                        (FUZZ_SECONDS per target, default 60)
 #   make lint            checkpatch --strict, sparse and a W=1 build
 #
 # KDIR defaults to the newest installed kernel that has headers.
@@ -22,7 +27,7 @@ TESTS ?=
 kbuild = $(MAKE) -C $(KDIR) M=$(CURDIR)
 
 .PHONY: all modules install modules_install clean clean-modules tools deps demo \
-	check lint
+	check check-debug bench fuzz lint
 
 all: modules
 
@@ -59,6 +64,24 @@ demo: deps
 check: deps
 	$(MAKE) modules tools
 	KVER=$(KVER) $(VM) $(VMFLAGS) -- selftests/run.sh $(TESTS)
+
+# The debug kernel is built once per machine and cached outside the tree;
+# our modules are rebuilt against it (and back by the next plain build).
+check-debug: deps
+	$(MAKE) tools
+	+dk=$$(scripts/debug-kernel/build.sh) && kver=$$(cat $$dk/kernelrelease) && \
+	$(MAKE) modules KDIR=$$dk/linux-source-6.1 KVER=$$kver && \
+	KDIR=$$dk/linux-source-6.1 KVER=$$kver $(VM) --mem 3G $(VMFLAGS) \
+		--kernel $$dk/bzImage --modroot $$dk/modroot \
+		--append "panic_on_warn=1 kmemleak=on" -- selftests/run.sh $(TESTS)
+
+bench: deps
+	$(MAKE) modules tools
+	KVER=$(KVER) scripts/bench.sh
+
+fuzz: deps
+	$(MAKE) modules tools
+	KVER=$(KVER) scripts/fuzz.sh
 
 lint: deps
 	KDIR=$(KDIR) scripts/lint.sh

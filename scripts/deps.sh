@@ -7,7 +7,8 @@ set -eu
 pkgs="build-essential bc kmod cpio xz-utils pkg-config
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs jq
-sparse strace libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev"
+sparse strace libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev
+flex bison libelf-dev libssl-dev"
 
 missing=
 for p in $pkgs; do
