@@ -11,8 +11,9 @@
  * the real management devices (vdpasim_net, vdpasim_blk) with names
  * starting with "fz", so that devices come and go.  Some dumps are
  * abandoned half way by closing the socket.  Replies are parsed with
- * libnl's attribute parser; a malformed one is a failure.  Devices whose
- * name starts with "fz" are deleted every 64 iterations and at the end.
+ * libnl's attribute parser; a malformed one is a failure.  Every 64
+ * iterations and at the end, devices that did not exist when the run
+ * started are deleted (so do not create devices next to a run).
  *
  * With -u the requests are sent by an unprivileged user (uid 65534) for
  * half of the time and by root inside a new user namespace for the other
@@ -53,6 +54,8 @@
 #define UNPRIV_UID	65534
 #define CLEAN_EVERY	64
 #define CMD_LAST	VDPA_CMD_DEV_VSTATS_GET
+#define MAX_DEVS	64
+#define NAME_CAP	256
 
 /* Counters shared with the unprivileged children (MAP_SHARED). */
 struct counts {
@@ -63,6 +66,8 @@ struct counts {
 	bool reported;
 	bool no_userns;		/* unshare(CLONE_NEWUSER) refused */
 };
+
+struct devlist;
 
 struct nlf {
 	struct fz f;
@@ -75,6 +80,7 @@ struct nlf {
 	uint8_t *req;
 	size_t len;
 	uint8_t *rx;
+	struct devlist *before;	/* devices that existed at start */
 };
 
 /* What came back for one request. */
@@ -526,10 +532,20 @@ static bool is_admin(uint8_t cmd)
 	       cmd == VDPA_CMD_DEV_VSTATS_GET;
 }
 
+/* Flags the netlink core lets through to the family's permission check. */
+static bool plain_flags(uint16_t flags)
+{
+	uint16_t dump = flags & NLM_F_DUMP;
+
+	return !(flags & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO | NLM_F_DUMP)) &&
+	       (!dump || dump == NLM_F_DUMP);
+}
+
 /*
  * Unprivileged: a well-formed admin request must get EPERM.  Generic
- * netlink itself refuses a non-zero reserved header byte (EINVAL) before
- * it looks at permissions: such requests are not checked.
+ * netlink itself refuses a non-zero reserved header byte and unknown or
+ * ambiguous nlmsg_flags (EINVAL) before it looks at permissions: such
+ * requests are not checked.
  */
 static void check_perm(struct nlf *n, const struct nlmsghdr *h,
 		       const struct result *r)
@@ -538,7 +554,7 @@ static void check_perm(struct nlf *n, const struct nlmsghdr *h,
 
 	if (!n->unpriv || !(h->nlmsg_flags & NLM_F_REQUEST) ||
 	    h->nlmsg_len != n->len || n->len < NLMSG_HDRLEN + GENL_HDRLEN ||
-	    g->reserved || !is_admin(g->cmd))
+	    g->reserved || !is_admin(g->cmd) || !plain_flags(h->nlmsg_flags))
 		return;
 	n->c->perm_checked++;
 	if (r->acked && r->err == -EPERM)
@@ -604,73 +620,102 @@ static void one_request(struct nlf *n)
 
 /* ---- cleanup ---- */
 
-/* Names of devices starting with "fz", from a DEV_GET dump. */
-static unsigned int list_fz(struct nlf *n, char names[][NLA_PAYLOAD_MAX + 1],
-			    unsigned int max)
+/* Device names seen in a DEV_GET dump. */
+struct devlist {
+	unsigned int k;
+	bool truncated;		/* more devices, or a name too long */
+	char name[MAX_DEVS][NAME_CAP];
+};
+
+static void list_add(struct devlist *l, const struct nlattr *a)
+{
+	int len = nla_len(a);
+
+	if (l->k >= MAX_DEVS || len < 1 || len > NAME_CAP) {
+		l->truncated = true;
+		return;
+	}
+	memcpy(l->name[l->k], nla_data(a), len);
+	l->name[l->k][len - 1] = '\0';
+	l->k++;
+}
+
+static bool list_has(const struct devlist *l, const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->k; i++)
+		if (!strcmp(l->name[i], s))
+			return true;
+	return false;
+}
+
+static void list_devs(struct nlf *n, struct devlist *l)
 {
 	struct nlmsghdr *h;
-	unsigned int k = 0;
 	ssize_t len;
 	int rem;
 
+	l->k = 0;
+	l->truncated = false;
+	nl_reopen(n);
 	n->len = 0;
 	h = msg_begin(n, VDPA_CMD_DEV_GET, NLM_F_REQUEST | NLM_F_DUMP);
 	msg_end(n, h);
 	if (!send_req(n))
-		return 0;
+		return;
 	for (;;) {
 		len = recv(n->sock, n->rx, RX_CAP, 0);
 		if (len <= 0)
-			return k;
+			return;
 		rem = len;
 		for (h = (struct nlmsghdr *)n->rx; NLMSG_OK(h, rem);
 		     h = NLMSG_NEXT(h, rem)) {
 			struct nlattr *tb[VDPA_ATTR_MAX + 1];
-			const char *s;
 
 			if (h->nlmsg_type == NLMSG_DONE ||
 			    h->nlmsg_type == NLMSG_ERROR)
-				return k;
-			if (h->nlmsg_type != n->family ||
-			    genlmsg_parse(h, 0, tb, VDPA_ATTR_MAX, NULL) < 0 ||
-			    !tb[VDPA_ATTR_DEV_NAME])
-				continue;
-			s = nla_data(tb[VDPA_ATTR_DEV_NAME]);
-			if (k < max && !strncmp(s, "fz", 2) &&
-			    nla_len(tb[VDPA_ATTR_DEV_NAME]) <= NLA_PAYLOAD_MAX) {
-				memcpy(names[k], s, nla_len(tb[VDPA_ATTR_DEV_NAME]));
-				names[k][nla_len(tb[VDPA_ATTR_DEV_NAME])] = '\0';
-				k++;
-			}
+				return;
+			if (h->nlmsg_type == n->family &&
+			    genlmsg_parse(h, 0, tb, VDPA_ATTR_MAX, NULL) >= 0 &&
+			    tb[VDPA_ATTR_DEV_NAME])
+				list_add(l, tb[VDPA_ATTR_DEV_NAME]);
 		}
 	}
 }
 
-/* Delete every "fz..." device; false if some would not go. */
+/*
+ * Delete every device that was not there when we started (the fuzzer
+ * creates "fz..." names but also odd ones such as "FZ0"); false if some
+ * would not go.
+ */
 static bool cleanup(struct nlf *n)
 {
-	static char names[16][NLA_PAYLOAD_MAX + 1];
-	unsigned int pass, k, i;
+	static struct devlist now;
+	unsigned int pass, i, left = 0;
 	struct result r;
 
 	for (pass = 0; pass < 8; pass++) {
-		nl_reopen(n);
-		k = list_fz(n, names, FZ_ARRAY_SIZE(names));
-		if (!k)
-			return true;
-		for (i = 0; i < k; i++) {
+		list_devs(n, &now);
+		left = 0;
+		for (i = 0; i < now.k; i++) {
 			struct nlmsghdr *h;
 
+			if (list_has(n->before, now.name[i]))
+				continue;
+			left++;
 			n->len = 0;
 			h = msg_begin(n, VDPA_CMD_DEV_DEL, NLM_F_REQUEST | NLM_F_ACK);
-			attr_str(n, VDPA_ATTR_DEV_NAME, names[i]);
+			attr_str(n, VDPA_ATTR_DEV_NAME, now.name[i]);
 			msg_end(n, h);
 			memset(&r, 0, sizeof(r));
 			if (send_req(n))
 				receive(n, &r, false);
 		}
+		if (!left && !now.truncated)
+			return true;
 	}
-	printf("fuzz-netlink: devices named fz* are left over\n");
+	printf("fuzz-netlink: %u devices we created are left over\n", left);
 	return false;
 }
 
@@ -826,6 +871,14 @@ int main(int argc, char **argv)
 		fz_die(&n.f, FZ_EXIT_SETUP, "out of memory");
 	n.family = resolve_family(&n.f);
 	n.sock = nl_open(&n);
+	n.before = calloc(1, sizeof(*n.before));
+	if (!n.before)
+		fz_die(&n.f, FZ_EXIT_SETUP, "out of memory");
+	list_devs(&n, n.before);
+	if (n.before->truncated)
+		fz_die(&n.f, FZ_EXIT_SETUP, "too many devices to start with");
+	n.f.inputs = 0;
+	n.c->inputs = 0;
 	fz_start(&n.f);
 
 	if (n.unpriv) {
