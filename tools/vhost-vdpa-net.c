@@ -8,7 +8,8 @@
  *
  *  - virtio-net (device id 1): sends frames on TX queue 2P+1 and expects
  *    them back on RX queue 2P (a loopback device such as vdpasim_net),
- *    checking every byte; --bench reports frames and bits per second.
+ *    checking every byte; --bench reports frames and bits per second,
+ *    --duration sends for a fixed time instead of a fixed count.
  *  - virtio-blk (device id 2): writes a pattern to consecutive sectors,
  *    reads it back and compares.
  *
@@ -55,6 +56,7 @@ struct opts {
 	unsigned long count;
 	unsigned int pair;
 	unsigned int timeout;
+	unsigned int duration;	/* net: seconds to send for, 0: use count */
 	bool bench;
 	bool json;
 	bool hugepages;
@@ -372,6 +374,7 @@ static bool check_frame(const uint8_t *f, unsigned int len, uint32_t seq,
 
 struct net_stats {
 	unsigned long sent, received, bad;
+	unsigned long limit;	/* frames to send in all */
 	double secs;
 };
 
@@ -395,7 +398,7 @@ static bool net_send(struct dev *d, struct vq *tx, unsigned int *free_tx,
 	unsigned int frame = d->o->frame;
 	bool any = false;
 
-	while (*free_tx && st->sent < d->o->count &&
+	while (*free_tx && st->sent < st->limit &&
 	       st->sent - st->received < tx->num) {
 		uint16_t id = free_ids[--*free_tx];
 		uint8_t *buf = tx->bufs + (size_t)id * BUF_SIZE;
@@ -442,10 +445,10 @@ static bool net_receive(struct dev *d, struct vq *rx, struct net_stats *st)
 static int run_net(struct dev *d)
 {
 	struct vq *rx = &d->vq[0], *tx = &d->vq[1];
-	struct net_stats st = { 0 };
+	struct net_stats st = { .limit = d->o->count };
 	uint16_t *free_ids = calloc(tx->num, sizeof(*free_ids));
 	unsigned int free_tx = 0, i;
-	double t0, last, pps;
+	double t0, last, end = 0, pps;
 
 	if (!free_ids)
 		die(EXIT_SETUP, "out of memory");
@@ -461,7 +464,11 @@ static int run_net(struct dev *d)
 
 	t0 = now();
 	last = t0;
-	while (st.received < d->o->count) {
+	if (d->o->duration) {
+		st.limit = ~0UL;
+		end = t0 + d->o->duration;
+	}
+	while (st.received < st.limit) {
 		struct vring_used_elem *e;
 		bool progress;
 
@@ -471,6 +478,9 @@ static int run_net(struct dev *d)
 		progress |= net_receive(d, rx, &st);
 		if (progress) {
 			last = now();
+			/* Time is up: send no more, wait for what is in flight. */
+			if (end && last >= end && st.limit == ~0UL)
+				st.limit = st.sent;
 			continue;
 		}
 		if (now() - last > d->o->timeout) {
@@ -602,6 +612,7 @@ static void usage(void)
 		"  -s, --size N      net: frame bytes, 60..%u (default 64);\n"
 		"                    blk: request bytes, multiple of 512 (default 4096)\n"
 		"  -n, --count N     frames or requests (default 1000)\n"
+		"  -d, --duration S  net: send for S seconds instead of N frames\n"
 		"  -p, --pair N      net: queue pair (default 0)\n"
 		"  -t, --timeout S   give up after S seconds without progress (default 10)\n"
 		"  -b, --bench       print a throughput line\n"
@@ -626,7 +637,8 @@ static void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "qsize", 1, NULL, 'q' }, { "size", 1, NULL, 's' },
-		{ "count", 1, NULL, 'n' }, { "pair", 1, NULL, 'p' },
+		{ "count", 1, NULL, 'n' }, { "duration", 1, NULL, 'd' },
+		{ "pair", 1, NULL, 'p' },
 		{ "timeout", 1, NULL, 't' }, { "bench", 0, NULL, 'b' },
 		{ "json", 0, NULL, 'j' }, { "hugepages", 0, NULL, 'H' },
 		{ "quiet", 0, NULL, 'Q' }, { NULL, 0, NULL, 0 },
@@ -634,7 +646,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .qsize = 256, .count = 1000, .timeout = 10 };
-	while ((c = getopt_long(argc, argv, "q:s:n:p:t:bjHQ", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQ", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->qsize = num_arg(optarg);
@@ -644,6 +656,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->count = num_arg(optarg);
+			break;
+		case 'd':
+			o->duration = num_arg(optarg);
 			break;
 		case 'p':
 			o->pair = num_arg(optarg);
@@ -674,6 +689,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		die(EXIT_SETUP, "queue size must be a power of two up to 32768");
 	if (!o->count)
 		die(EXIT_SETUP, "count must be positive");
+	if (o->duration > 86400)
+		die(EXIT_SETUP, "duration must be at most 86400 seconds");
 }
 
 int main(int argc, char **argv)
