@@ -158,6 +158,31 @@ static inline bool vrh_wraps(u64 addr, u64 len, u64 *last)
 
 /* ---- iotlb: IOVA -> physical ---- */
 
+/*
+ * Copy @n bytes between @buf and the mapped memory at @p.  A ring index
+ * (avail->idx, used->idx, the event fields) goes in one access: the other
+ * side updates it concurrently, and memcpy() may copy byte by byte (x86
+ * "rep movsb"), which can read 0x12ff -> 0x1300 as 0x13ff.
+ */
+static void vrh_copy(void *p, void *buf, size_t n, bool to_phys)
+{
+	u16 v;
+
+	if (n == sizeof(v) && IS_ALIGNED((unsigned long)p, sizeof(v))) {
+		if (to_phys) {
+			memcpy(&v, buf, sizeof(v));
+			WRITE_ONCE(*(u16 *)p, v);
+		} else {
+			v = READ_ONCE(*(u16 *)p);
+			memcpy(buf, &v, sizeof(v));
+		}
+	} else if (to_phys) {
+		memcpy(p, buf, n);
+	} else {
+		memcpy(buf, p, n);
+	}
+}
+
 /* Copy @len bytes between @buf and physically contiguous memory at @pa. */
 static int vrh_phys_copy(u64 pa, void *buf, size_t len, bool to_phys)
 {
@@ -174,10 +199,7 @@ static int vrh_phys_copy(u64 pa, void *buf, size_t len, bool to_phys)
 	if (!IS_ENABLED(CONFIG_HIGHMEM)) {
 		/* The direct map is linear: one memcpy for the whole segment. */
 		p = page_address(pfn_to_page(pfn)) + off;
-		if (to_phys)
-			memcpy(p, buf, len);
-		else
-			memcpy(buf, p, len);
+		vrh_copy(p, buf, len, to_phys);
 		return 0;
 	}
 
@@ -185,10 +207,7 @@ static int vrh_phys_copy(u64 pa, void *buf, size_t len, bool to_phys)
 		size_t n = min_t(size_t, len, PAGE_SIZE - off);
 
 		p = kmap_local_page(pfn_to_page(pfn));
-		if (to_phys)
-			memcpy(p + off, buf, n);
-		else
-			memcpy(buf, p + off, n);
+		vrh_copy(p + off, buf, n, to_phys);
 		kunmap_local(p);
 		buf += n;
 		len -= n;
