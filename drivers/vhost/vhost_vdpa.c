@@ -881,6 +881,10 @@ static long vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *statusp)
 		return -EINVAL;
 	}
 	vdpa_set_status(v->vdpa, status);
+	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_FEATURES_OK))
+		vv_bad(v, "device refused FEATURES_OK for features %#llx\n",
+		       ops->get_driver_features(v->vdpa));
 	return 0;
 }
 

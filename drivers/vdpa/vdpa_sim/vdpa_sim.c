@@ -737,13 +737,6 @@ static bool vdpasim_features_ok(struct vdpasim *sim)
 				     "driver did not accept VIRTIO_F_VERSION_1\n");
 		return false;
 	}
-	if (sim->dev_attr.features_ok &&
-	    !sim->dev_attr.features_ok(sim, sim->features)) {
-		dev_info_ratelimited(&sim->vdpa.dev,
-				     "inconsistent features 0x%llx\n",
-				     sim->features);
-		return false;
-	}
 	return true;
 }
 

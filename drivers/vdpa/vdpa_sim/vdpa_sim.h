@@ -101,8 +101,6 @@ struct vdpasim_virtqueue {
  *	running device; return the number served (@budget means "more may be
  *	pending") or a negative errno when the ring is malformed, which makes
  *	the device set NEEDS_RESET. Called with &vdpasim.lock held.
- * @features_ok: optional; whether a feature set the driver accepted is
- *	consistent (checked when the driver sets FEATURES_OK)
  * @get_vq_group: optional; the group of a queue (default 0)
  * @get_config: fill the whole configuration space from the device state
  * @set_config: optional; apply a configuration space the driver wrote to
@@ -123,7 +121,6 @@ struct vdpasim_dev_attr {
 	u64 device_features;
 	int (*process_vq)(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 			  unsigned int budget);
-	bool (*features_ok)(struct vdpasim *sim, u64 features);
 	u32 (*get_vq_group)(struct vdpasim *sim, u16 idx);
 	void (*get_config)(struct vdpasim *sim, void *config);
 	void (*set_config)(struct vdpasim *sim, const void *config);

@@ -303,15 +303,16 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 	return 0;
 }
 
+/*
+ * Whether an offered feature set is consistent.  What a driver accepts is
+ * not checked against it: DPDK's virtio-user emulates the control queue
+ * itself and accepts CTRL_MAC_ADDR (and MQ) without CTRL_VQ; without a
+ * control queue those features have no effect here.
+ */
 static bool vdpasim_net_features_consistent(u64 features)
 {
 	return !(features & VDPASIM_NET_CVQ_FEATURES) ||
 	       (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ));
-}
-
-static bool vdpasim_net_features_ok(struct vdpasim *sim, u64 features)
-{
-	return vdpasim_net_features_consistent(features);
 }
 
 static void vdpasim_net_get_config(struct vdpasim *sim, void *config)
@@ -381,7 +382,6 @@ static const struct vdpasim_dev_attr vdpasim_net_attr = {
 	.config_size	= sizeof(struct virtio_net_config),
 	.alloc_size	= sizeof(struct vdpasim_net),
 	.process_vq	= vdpasim_net_process_vq,
-	.features_ok	= vdpasim_net_features_ok,
 	.get_vq_group	= vdpasim_net_get_vq_group,
 	.get_config	= vdpasim_net_get_config,
 	.set_config	= vdpasim_net_set_config,
