@@ -7,6 +7,18 @@ t_failed=0
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS=$TOP/tools
 
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local tries=$(($1 * 10))
+
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.1
+	done
+}
+
 # t_ok DESC / t_fail DESC: record one TAP result.
 t_ok() {
 	t_count=$((t_count + 1))

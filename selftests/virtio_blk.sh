@@ -23,17 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {
-	local tries=$(($1 * 10))
-
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.1
-	done
-}
-
 # disk_of VDPA_DEV: the block device name on top of a vDPA device.
 disk_of() {
 	local d

@@ -24,18 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-	local tries=$(($1 * 10))
-
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.1
-	done
-}
-
 # netdev_of VDPA_DEV: the virtio_net interface on top of a vDPA device.
 netdev_of() {
 	local d
@@ -191,17 +179,20 @@ loop_traffic "after combined 4" "$NETDEV" 1000 1000
 # Management view now that a driver negotiated features.
 # jkey JSON KEY: the first value of KEY anywhere in a JSON document.
 jkey() {
-	printf '%s\n' "$1" | jq -c "[.. | objects | .\"$2\"? // empty][0]" \
-		2>/dev/null
+	printf '%s\n' "$1" |
+		jq -c "[.. | objects | .\"$2\"? // empty][0] // empty" 2>/dev/null
 }
 
 cfg=$(vdpa -j dev config show "$DEVNAME" 2>&1)
 t_diag "config: $cfg"
 if [ "$(jkey "$cfg" mac)" = "\"$MAC\"" ]; then
 	t_ok "dev config show reports $DEVNAME"
-	t_eq "config show: link up" "$(jkey "$cfg" link)" '"up"'
+	# iproute2 6.1 spells these "link " (sic) and "max_vq_pairs".
+	t_eq "config show: link up" \
+		"$(jkey "$cfg" "link "; jkey "$cfg" link)" '"up"'
 	t_eq "config show: mtu" "$(jkey "$cfg" mtu)" 9000
-	t_eq "config show: max_vqp" "$(jkey "$cfg" max_vqp)" 4
+	t_eq "config show: max_vq_pairs" \
+		"$(jkey "$cfg" max_vq_pairs; jkey "$cfg" max_vqp)" 4
 	feat=$(jkey "$cfg" negotiated_features | jq -r '.[]?' 2>/dev/null)
 	if [ -n "$feat" ]; then
 		t_ok "dev config show has negotiated_features"

@@ -33,24 +33,13 @@ cleanup() {
 	mountpoint -q "$MNT" && umount "$MNT"
 	rmdir "$MNT" 2>/dev/null
 	rm -f /tmp/vrem.$$.*
-	for d in vr_net vr_blk; do
+	for d in vr_net vr_blk vr_c vr_d; do
 		vdpa_dev_exists "$d" && vdpa dev del "$d"
 	done
 	[ -d /sys/module/virtio_vdpa ] && rmmod virtio_vdpa
 	unload_all
 }
 trap cleanup EXIT
-
-wait_for() {
-	local tries=$(($1 * 10))
-
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.1
-	done
-}
 
 first_entry() {
 	local d
@@ -253,6 +242,89 @@ if [ "$REMOVED" = 1 ]; then
 fi
 blk_after "blk: rmmod vdpa_sim_blk"
 vdpa_dev_exists vr_blk && vdpa dev del vr_blk
+
+# Leaks: every kmalloc made from virtio_vdpa or virtio_ring (the rings it
+# creates) while devices come and go must be freed again.  The kmem trace
+# events pair each allocation with its kfree by pointer.
+TR=/sys/kernel/tracing
+
+cycle() {
+	vdpa dev add name vr_c mgmtdev vdpasim_net max_vqp 2 &&
+	wait_for 5 netdev_of vr_c &&
+	echo vr_c >/sys/bus/vdpa/drivers/virtio_vdpa/unbind &&
+	echo vr_c >/sys/bus/vdpa/drivers/virtio_vdpa/bind &&
+	wait_for 5 netdev_of vr_c &&
+	vdpa dev del vr_c &&
+	vdpa dev add name vr_d mgmtdev vdpasim_blk &&
+	wait_for 5 disk_of vr_d &&
+	vdpa dev del vr_d
+}
+
+trace_kmem() {
+	echo "$1" >"$TR/events/kmem/kmalloc/enable" &&
+	echo "$1" >"$TR/events/kmem/kfree/enable" &&
+	echo "$1" >"$TR/tracing_on"
+}
+
+[ -d "$TR/events" ] || mount -t tracefs nodev "$TR" 2>/dev/null
+if [ ! -d "$TR/events/kmem/kmalloc" ]; then
+	t_diag "no kmem trace events: leak check skipped"
+elif modprobe -a vdpa_sim_net vdpa_sim_blk virtio_vdpa virtio_net \
+	virtio_blk; then
+	cycle
+	vdpa_dev_exists vr_c && vdpa dev del vr_c
+	vdpa_dev_exists vr_d && vdpa dev del vr_d
+	echo 8192 >"$TR/buffer_size_kb"
+	echo >"$TR/trace"
+	trace_kmem 1
+	ok=1
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		cycle || ok=0
+	done
+	sleep 1
+	trace_kmem 0
+	# Read it while virtio_vdpa is loaded: call sites resolve at read time.
+	cp "$TR/trace" /tmp/vrem.$$.trace
+	echo >"$TR/trace"
+	echo 1408 >"$TR/buffer_size_kb"
+	if [ "$ok" = 1 ]; then
+		t_ok "10 add/bind/unbind/del cycles of net and blk devices"
+	else
+		t_fail "10 add/bind/unbind/del cycles of net and blk devices"
+	fi
+	# "# entries-in-buffer/entries-written: N/M": N < M means overrun.
+	hdr=$(sed -n \
+		's|.*entries-in-buffer/entries-written: \([0-9]*\)/\([0-9]*\).*|\1 \2|p' \
+		/tmp/vrem.$$.trace)
+	read -r kept written <<<"$hdr"
+	ours=$(grep -cE 'kmalloc: call_site=[^ ]* \[virtio_(vdpa|ring)\]' \
+		/tmp/vrem.$$.trace)
+	t_diag "kmem trace: $written events, $ours allocations by virtio_vdpa/virtio_ring"
+	if [ -z "$kept" ] || [ "$kept" != "$written" ] || [ "$ours" -eq 0 ]; then
+		t_fail "kmem trace is complete"
+	else
+		left=$(awk '
+			/ kmalloc: call_site=[^ ]* \[virtio_(vdpa|ring)\]/ {
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^call_site=/) site = $i
+					if ($i ~ /^ptr=/) ptr = $i
+				}
+				live[ptr] = site
+			}
+			/ kfree: / {
+				for (i = 1; i <= NF; i++)
+					if ($i ~ /^ptr=/) delete live[$i]
+			}
+			END { for (p in live) printf " %s(%s)", live[p], p }
+		' /tmp/vrem.$$.trace)
+		t_eq "every virtio_vdpa/virtio_ring allocation was freed" \
+			"$left" ""
+	fi
+else
+	t_fail "load the modules for the leak check"
+fi
+vdpa_dev_exists vr_c && vdpa dev del vr_c
+vdpa_dev_exists vr_d && vdpa dev del vr_d
 
 # Everything unloads, and nothing of ours stays behind.
 rmmod virtio_vdpa 2>/dev/null

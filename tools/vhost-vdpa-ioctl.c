@@ -579,8 +579,13 @@ static void edge_iotlb(int fd, struct info *in)
 		is_ok(iotlb(fd, in->nas - 1, VHOST_IOTLB_INVALIDATE, 0, ~0ULL,
 			    NULL, 0), "invalidate all of the last address space");
 	}
+	is_ok(iotlb(fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL, 0),
+	      "IOTLB BATCH_BEGIN");
 	is_ok(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, 0, ~0ULL, NULL, 0),
-	      "IOTLB invalidate of everything");
+	      "IOTLB invalidate of everything inside a batch");
+	printf("# VmPin inside the batch: %ld kB\n", vm_pin_kb() - pin0);
+	is_ok(iotlb(fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, NULL, 0),
+	      "IOTLB BATCH_END");
 	tap(vm_pin_kb() == pin0, "VmPin back to %ld kB (%ld)", pin0,
 	    vm_pin_kb());
 	is_ok(iotlb(fd, 0, VHOST_IOTLB_INVALIDATE, base, 4096, NULL, 0),

@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# QEMU's vhost-vdpa netdev on the net simulator: a nested guest (this very
+# kernel and a busybox initramfs built here, TCG inside TCG, a couple of
+# minutes) whose virtio-net driver sends frames through /dev/vhost-vdpa-N
+# and gets each one back intact.  Then QEMU exits, nothing stays pinned,
+# and the device still works.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vhost_vdpa_lib.sh"
+
+RAWLOOP=$TOOLS/bin/rawloop
+KVER=$(uname -r)
+GUEST=$(cd "$(dirname "$0")" && pwd)/guest
+
+vv_require vdpa qemu-system-x86_64 cpio gzip ldd "$RAWLOOP" "$VV_NET"
+[ -x /bin/busybox ] && /bin/busybox --list | grep -qx ip ||
+	t_skip_all "no busybox with ip (busybox-static)"
+[ -r "/boot/vmlinuz-$KVER" ] || t_skip_all "no /boot/vmlinuz-$KVER"
+trap 'vv_unload; rm -rf "$work"' EXIT
+ulimit -l unlimited
+work=$(mktemp -d)
+
+# The guest's initramfs: busybox, rawloop and its libraries, the virtio
+# network modules in load order.
+build_initramfs() {
+	local root=$work/root m lib
+
+	mkdir -p "$root"/{bin,dev,proc,sys,modules}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$GUEST/init-net" "$root/init"
+	cp "$RAWLOOP" "$root/rawloop"
+	for lib in $(ldd "$RAWLOOP" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	for m in $(for d in virtio_pci virtio_net; do
+			modprobe -S "$KVER" --show-depends "$d"
+		   done | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
+		case $m in
+		*.ko) cp "$m" "$root/modules/" ;;
+		*.ko.xz) xz -dc "$m" >"$root/modules/$(basename "$m" .xz)" ;;
+		*) return 1 ;;
+		esac
+		basename "${m%.xz}" >>"$root/modules.list"
+	done
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) \
+		>"$work/initramfs.gz"
+}
+
+pins0=$(vv_pins)
+t_check "build the guest initramfs" build_initramfs
+t_check "load vhost_vdpa and the simulators" vv_load
+net=$(vv_add vvq0 vdpasim_net) && t_ok "net device ($net)" ||
+	t_fail "net device"
+
+t_diag "booting the nested guest (TCG in TCG, about two minutes)"
+start=$(date +%s)
+out=$(timeout 600 qemu-system-x86_64 -accel tcg -m 256M -smp 1 \
+	-nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$work/initramfs.gz" \
+	-append "console=ttyS0 quiet panic=-1" \
+	-netdev "vhost-vdpa,vhostdev=$net,id=n0" \
+	-device virtio-net-pci,netdev=n0 </dev/null 2>&1)
+rc=$?
+t_diag "QEMU ran $(($(date +%s) - start)) s, status $rc"
+printf '%s\n' "$out" | grep -E "GUEST|sent [0-9]|qemu" | sed 's/^/#   /'
+t_eq "QEMU exits cleanly" "$rc" 0
+t_eq "guest: both rawloop runs succeed" \
+	"$(grep -c 'GUEST-RAWLOOP rc=0' <<<"$out")" 2
+grep -q "intact 200 " <<<"$out" && t_ok "guest: rawloop counted 200 intact" ||
+	t_fail "guest: rawloop counted 200 intact"
+grep -q "intact 500 " <<<"$out" && t_ok "guest: rawloop counted 500 intact" ||
+	t_fail "guest: rawloop counted 500 intact"
+grep -q GUEST-DONE <<<"$out" || printf '%s\n' "$out" | tail -n 30 |
+	sed 's/^/#   /'
+
+t_eq "guest memory unpinned after QEMU exits" "$(vv_pins)" "$pins0"
+t_check "the device works after QEMU" "$VV_NET" -n 1000 "$net"
+t_check "delete the device" vdpa dev del vvq0
+t_check "rmmod vhost_vdpa" rmmod vhost_vdpa
+t_done
