@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sim-isolation-probe: check that a vhost-vdpa user reaches only the memory
+ * it mapped, on a loopback virtio-net device (vdpasim_net).
+ *
+ * The probe plays a malicious ring writer.  It keeps two pages of its own
+ * memory outside of every mapping: a "secret" page, filled with a pattern
+ * the device must never read, and a "victim" page, filled with a pattern
+ * the device must never overwrite.  It looks up their physical addresses
+ * in /proc/self/pagemap (root only), because a device whose address space
+ * is an identity map would reach them there, and points descriptors at
+ * them.  Scenarios:
+ *
+ *   nomap    map nothing at all; rings, TX buffer (the secret) and RX
+ *            buffer (the victim) are given by physical address
+ *   partial  map only the rings and one TX/RX buffer page (IOVA == virtual
+ *            address); TX descriptors point at the secret and RX
+ *            descriptors at the victim, both by physical address and by
+ *            (unmapped) IOVA == virtual address
+ *   reopen   a first open maps the secret and victim pages and closes the
+ *            device without unmapping; a second open maps only its rings
+ *            and buffers and points descriptors at the first user's IOVAs
+ *
+ * Passing means: the secret never shows up in a mapped RX buffer, the
+ * victim page keeps its pattern, and no descriptor pointing at unmapped
+ * memory completes with data.  The device may stop the queue or set
+ * NEEDS_RESET; the probe prints what it saw.
+ *
+ * Exit status: 0 isolated, 1 the device reached unmapped memory, 2 usage
+ * or setup error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#define PG		4096UL
+#define QSIZE		8U
+#define NET_HDR_LEN	12U
+#define FRAME_LEN	256U
+#define RX_QUEUE	0U
+#define TX_QUEUE	1U
+
+#define EXIT_LEAK	1
+#define EXIT_SETUP	2
+
+/* Pages of the probe's arena. */
+enum {
+	P_RXRING, P_TXRING, P_TXBUF, P_RXBUF,	/* mapped in "partial" */
+	P_SECRET, P_VICTIM,			/* never mapped (but "reopen") */
+	P_COUNT
+};
+
+struct arena {
+	uint8_t *mem;
+	uint64_t pa[P_COUNT];
+};
+
+struct ring {
+	unsigned int index;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint64_t desc_a, avail_a, used_a;	/* addresses given to the device */
+	uint16_t avail_idx;
+	int kick, call;
+};
+
+static const char *dev_path;
+static bool leaked;
+
+static void fail_setup(const char *what)
+{
+	fprintf(stderr, "sim-isolation-probe: %s: %s\n", what, strerror(errno));
+	exit(EXIT_SETUP);
+}
+
+static void leak(const char *fmt, const char *scenario)
+{
+	printf("LEAK %s: ", scenario);
+	printf(fmt, scenario);
+	printf("\n");
+	leaked = true;
+}
+
+static uint8_t secret_byte(size_t i)
+{
+	return (uint8_t)(0xa5 ^ (i * 13));
+}
+
+static uint8_t victim_byte(size_t i)
+{
+	return (uint8_t)(0x3c ^ (i * 7));
+}
+
+static uint8_t *page(struct arena *a, unsigned int p)
+{
+	return a->mem + p * PG;
+}
+
+static uint64_t vaddr(struct arena *a, unsigned int p)
+{
+	return (uintptr_t)page(a, p);
+}
+
+/* Physical address of a locked, populated page. */
+static uint64_t phys_of(void *p)
+{
+	uint64_t ent;
+	off_t off = (uintptr_t)p / PG * sizeof(ent);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		fail_setup("open /proc/self/pagemap");
+	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
+		fail_setup("read /proc/self/pagemap");
+	close(fd);
+	if (!(ent & (1ULL << 63)) || !(ent & ((1ULL << 55) - 1))) {
+		errno = EPERM;
+		fail_setup("page frame number (need root)");
+	}
+	return (ent & ((1ULL << 55) - 1)) * PG;
+}
+
+static void arena_init(struct arena *a)
+{
+	unsigned int i;
+	size_t j;
+
+	a->mem = mmap(NULL, P_COUNT * PG, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (a->mem == MAP_FAILED)
+		fail_setup("mmap");
+	if (mlock(a->mem, P_COUNT * PG))
+		fail_setup("mlock");
+	memset(a->mem, 0, P_COUNT * PG);
+	for (j = 0; j < PG; j++) {
+		page(a, P_SECRET)[j] = secret_byte(j);
+		page(a, P_VICTIM)[j] = victim_byte(j);
+	}
+	for (i = 0; i < P_COUNT; i++)
+		a->pa[i] = phys_of(page(a, i));
+}
+
+/* Whether @len bytes at @p contain a run of the secret pattern. */
+static bool has_secret(const uint8_t *p, size_t len)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i + 1 < len; i++) {
+		/* Any 16 consecutive secret bytes, at any secret offset. */
+		unsigned int off;
+		bool hit = false;
+
+		for (off = 0; off < 256 && !hit; off++)
+			hit = p[i] == secret_byte(off) &&
+			      p[i + 1] == secret_byte(off + 1);
+		run = hit ? run + 1 : 0;
+		if (run >= 16)
+			return true;
+	}
+	return false;
+}
+
+static bool victim_intact(struct arena *a)
+{
+	size_t j;
+
+	for (j = 0; j < PG; j++)
+		if (page(a, P_VICTIM)[j] != victim_byte(j))
+			return false;
+	return true;
+}
+
+static bool secret_intact(struct arena *a)
+{
+	size_t j;
+
+	for (j = 0; j < PG; j++)
+		if (page(a, P_SECRET)[j] != secret_byte(j))
+			return false;
+	return true;
+}
+
+static void xioctl(int fd, unsigned long req, void *arg, const char *name)
+{
+	if (ioctl(fd, req, arg))
+		fail_setup(name);
+}
+
+static void set_status(int fd, uint8_t s)
+{
+	xioctl(fd, VHOST_VDPA_SET_STATUS, &s, "SET_STATUS");
+}
+
+static uint8_t get_status(int fd)
+{
+	uint8_t s;
+
+	xioctl(fd, VHOST_VDPA_GET_STATUS, &s, "GET_STATUS");
+	return s;
+}
+
+static void iotlb(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		  uint64_t uaddr)
+{
+	struct vhost_msg_v2 msg = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.iotlb = {
+			.iova = iova,
+			.size = size,
+			.uaddr = uaddr,
+			.perm = VHOST_ACCESS_RW,
+			.type = type,
+		},
+	};
+
+	if (write(fd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		fail_setup("IOTLB message");
+}
+
+/* Map pages [@first, @first + @n) of the arena at IOVA == their address. */
+static void map_pages(int fd, struct arena *a, unsigned int first,
+		      unsigned int n)
+{
+	iotlb(fd, VHOST_IOTLB_UPDATE, vaddr(a, first), n * PG,
+	      vaddr(a, first));
+}
+
+/* Open the device and negotiate up to FEATURES_OK. */
+static int dev_open(void)
+{
+	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	uint64_t backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+	uint64_t features;
+	uint8_t s;
+	int fd;
+
+	fd = open(dev_path, O_RDWR);
+	if (fd < 0)
+		fail_setup(dev_path);
+	xioctl(fd, VHOST_SET_OWNER, NULL, "SET_OWNER");
+	xioctl(fd, VHOST_GET_FEATURES, &features, "GET_FEATURES");
+	if ((features & want) != want) {
+		errno = ENOTSUP;
+		fail_setup("device features");
+	}
+	xioctl(fd, VHOST_SET_BACKEND_FEATURES, &backend,
+	       "SET_BACKEND_FEATURES");
+	set_status(fd, 0);
+	s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	set_status(fd, s);
+	xioctl(fd, VHOST_SET_FEATURES, &want, "SET_FEATURES");
+	s |= VIRTIO_CONFIG_S_FEATURES_OK;
+	set_status(fd, s);
+	if (!(get_status(fd) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		errno = EINVAL;
+		fail_setup("FEATURES_OK refused");
+	}
+	return fd;
+}
+
+/*
+ * Lay a ring out in arena page @p (descriptors, avail at 512, used at
+ * 1024) and tell the device where it is: by physical address or by IOVA.
+ */
+static void ring_setup(int fd, struct arena *a, struct ring *r,
+		       unsigned int index, unsigned int p, bool by_pa)
+{
+	uint64_t base = by_pa ? a->pa[p] : vaddr(a, p);
+	struct vhost_vring_state num = { index, QSIZE };
+	struct vhost_vring_state base_st = { index, 0 };
+	struct vhost_vring_addr addr = { .index = index };
+	struct vhost_vring_file f;
+
+	memset(page(a, p), 0, PG);
+	r->index = index;
+	r->desc = (void *)page(a, p);
+	r->avail = (void *)(page(a, p) + 512);
+	r->used = (void *)(page(a, p) + 1024);
+	r->desc_a = base;
+	r->avail_a = base + 512;
+	r->used_a = base + 1024;
+	r->avail_idx = 0;
+	addr.desc_user_addr = r->desc_a;
+	addr.avail_user_addr = r->avail_a;
+	addr.used_user_addr = r->used_a;
+	r->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r->call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->kick < 0 || r->call < 0)
+		fail_setup("eventfd");
+	xioctl(fd, VHOST_SET_VRING_NUM, &num, "SET_VRING_NUM");
+	xioctl(fd, VHOST_SET_VRING_BASE, &base_st, "SET_VRING_BASE");
+	xioctl(fd, VHOST_SET_VRING_ADDR, &addr, "SET_VRING_ADDR");
+	f = (struct vhost_vring_file){ index, r->kick };
+	xioctl(fd, VHOST_SET_VRING_KICK, &f, "SET_VRING_KICK");
+	f = (struct vhost_vring_file){ index, r->call };
+	xioctl(fd, VHOST_SET_VRING_CALL, &f, "SET_VRING_CALL");
+}
+
+static void ring_close(struct ring *r)
+{
+	close(r->kick);
+	close(r->call);
+}
+
+static void start(int fd)
+{
+	struct vhost_vring_state on;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		on = (struct vhost_vring_state){ i, 1 };
+		xioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &on,
+		       "SET_VRING_ENABLE");
+	}
+	set_status(fd, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void post(struct ring *r, uint16_t id, uint64_t addr, uint32_t len,
+		 uint16_t flags)
+{
+	uint64_t one = 1;
+
+	r->desc[id].addr = addr;
+	r->desc[id].len = len;
+	r->desc[id].flags = flags;
+	r->desc[id].next = 0;
+	r->avail->ring[r->avail_idx % QSIZE] = id;
+	r->avail_idx++;
+	__atomic_store_n(&r->avail->idx, r->avail_idx, __ATOMIC_RELEASE);
+	if (write(r->kick, &one, sizeof(one)) != sizeof(one))
+		fail_setup("kick");
+}
+
+static uint16_t used_idx(struct ring *r)
+{
+	return __atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Wait until the device acted on what was posted: it returned the TX chain
+ * or stopped with NEEDS_RESET (at most 5 s), then a little longer for
+ * anything it might still write.
+ */
+static void settle(int fd, struct ring *tx)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	unsigned int i;
+
+	for (i = 0; i < 250; i++) {
+		if (used_idx(tx) ||
+		    (get_status(fd) & VIRTIO_CONFIG_S_NEEDS_RESET))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == 250)
+		printf("(the device did not act within 5 s) ");
+	ts.tv_nsec = 200 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+}
+
+/* A TX frame (header + @len bytes) taken from the mapped TX buffer page. */
+static void post_good_tx(struct arena *a, struct ring *tx, uint16_t id,
+			 uint64_t addr)
+{
+	uint8_t *f = page(a, P_TXBUF);
+
+	memset(f, 0, NET_HDR_LEN);
+	memset(f + NET_HDR_LEN, 0xff, 12);	/* broadcast MACs */
+	f[NET_HDR_LEN + 12] = 0x88;
+	f[NET_HDR_LEN + 13] = 0xb5;
+	memset(f + NET_HDR_LEN + 14, 0x5a, FRAME_LEN - 14);
+	post(tx, id, addr, NET_HDR_LEN + FRAME_LEN, 0);
+}
+
+static void report(int fd, struct ring *rx, struct ring *tx)
+{
+	printf("status %#x, rx used %u, tx used %u\n", get_status(fd),
+	       used_idx(rx), used_idx(tx));
+}
+
+/* Map nothing; everything by physical address. */
+static void scenario_nomap(struct arena *a)
+{
+	struct ring rx, tx;
+	int fd = dev_open();
+
+	ring_setup(fd, a, &rx, RX_QUEUE, P_RXRING, true);
+	ring_setup(fd, a, &tx, TX_QUEUE, P_TXRING, true);
+	start(fd);
+	/* Fill the rings through our own mapping; the device sees PAs. */
+	post(&rx, 0, a->pa[P_VICTIM], PG, VRING_DESC_F_WRITE);
+	post(&tx, 0, a->pa[P_SECRET], NET_HDR_LEN + FRAME_LEN, 0);
+	settle(fd, &tx);
+	printf("nomap: ");
+	report(fd, &rx, &tx);
+	if (used_idx(&rx) || used_idx(&tx))
+		leak("%s: the device used a ring it was never given", "nomap");
+	if (!victim_intact(a))
+		leak("%s: the device wrote to an unmapped page", "nomap");
+	ring_close(&rx);
+	ring_close(&tx);
+	close(fd);
+}
+
+/*
+ * One open with the rings and one buffer page each way mapped (IOVA ==
+ * virtual address) and one descriptor at unmapped memory, @bad.  @write:
+ * @bad is an RX buffer and a good frame is sent; otherwise @bad is the TX
+ * frame and a mapped RX buffer waits for it.
+ */
+static void partial_case(struct arena *a, const char *name, bool write,
+			 uint64_t bad)
+{
+	struct ring rx, tx;
+	int fd = dev_open();
+
+	map_pages(fd, a, P_RXRING, 4);
+	ring_setup(fd, a, &rx, RX_QUEUE, P_RXRING, false);
+	ring_setup(fd, a, &tx, TX_QUEUE, P_TXRING, false);
+	start(fd);
+	memset(page(a, P_RXBUF), 0, PG);
+	if (write) {
+		post(&rx, 0, bad, PG, VRING_DESC_F_WRITE);
+		post_good_tx(a, &tx, 0, vaddr(a, P_TXBUF));
+	} else {
+		post(&rx, 0, vaddr(a, P_RXBUF), PG, VRING_DESC_F_WRITE);
+		post(&tx, 0, bad, NET_HDR_LEN + FRAME_LEN, 0);
+	}
+	settle(fd, &tx);
+	printf("%s: %s %#llx: ", name, write ? "RX buffer at" : "TX frame at",
+	       (unsigned long long)bad);
+	report(fd, &rx, &tx);
+	if (has_secret(page(a, P_RXBUF), PG))
+		leak("%s: secret bytes reached the RX buffer", name);
+	if (write && used_idx(&rx))
+		leak("%s: an RX buffer in unmapped memory was used", name);
+	if (!victim_intact(a))
+		leak("%s: the device wrote to an unmapped page", name);
+	ring_close(&rx);
+	ring_close(&tx);
+	close(fd);
+}
+
+/* Descriptors at the secret and victim pages, by IOVA and by PA. */
+static void scenario_partial(struct arena *a, const char *name)
+{
+	partial_case(a, name, false, vaddr(a, P_SECRET));
+	partial_case(a, name, false, a->pa[P_SECRET]);
+	partial_case(a, name, true, vaddr(a, P_VICTIM));
+	partial_case(a, name, true, a->pa[P_VICTIM]);
+}
+
+/* A previous user's mappings must not survive its close. */
+static void scenario_reopen(struct arena *a)
+{
+	int fd = dev_open();
+
+	/* First user: everything mapped, then gone without unmapping. */
+	map_pages(fd, a, 0, P_COUNT);
+	close(fd);
+	scenario_partial(a, "reopen");
+}
+
+int main(int argc, char **argv)
+{
+	struct arena a;
+	const char *what;
+
+	if (argc != 3 || (strcmp(argv[1], "nomap") &&
+			  strcmp(argv[1], "partial") &&
+			  strcmp(argv[1], "reopen"))) {
+		fprintf(stderr,
+			"usage: sim-isolation-probe nomap|partial|reopen /dev/vhost-vdpa-N\n");
+		return EXIT_SETUP;
+	}
+	what = argv[1];
+	dev_path = argv[2];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	arena_init(&a);
+	if (!strcmp(what, "nomap"))
+		scenario_nomap(&a);
+	else if (!strcmp(what, "partial"))
+		scenario_partial(&a, "partial");
+	else
+		scenario_reopen(&a);
+	if (!secret_intact(&a))
+		leak("%s: the device wrote to the secret page", what);
+	if (leaked)
+		return EXIT_LEAK;
+	printf("%s: isolated\n", what);
+	return 0;
+}
