@@ -19,6 +19,8 @@ table() {
 	jq -r '
 	def mbit: if . then (. / 1e6 * 10 | round / 10 | tostring) else "-" end;
 	def num: if . then (round | tostring) else "-" end;
+	def two: (. * 100 | round) as $n |
+		"\($n / 100 | floor).\($n % 100 | tostring | if length < 2 then "0" + . else . end)";
 	def pad(n): tostring | (" " * ([n - length, 0] | max)) + .;
 	"vhost-vdpa throughput, \(.date), \(.accel) on \(.host_cpu) (\(.host_nproc) CPUs), guest \(.kernel), \(.guest_nproc) vCPUs",
 	"device: \(.device)",
@@ -32,7 +34,7 @@ table() {
 	 (.pps.max | num | pad(10)) + (.bps.median | mbit | pad(15)) +
 	 (.runs | pad(6))),
 	"",
-	(.ratios[] | "testpmd / vhost-vdpa-net, \(.frame_bytes) B: \(.pps_ratio) (medians, same session)"),
+	(.ratios[] | "testpmd / vhost-vdpa-net, \(.frame_bytes) B: \(.pps_ratio | if . then two else "-" end) (pps medians, same session)"),
 	"",
 	"clients:",
 	(.clients | to_entries[] | "  \(.key): \(.value)"),
