@@ -9,6 +9,7 @@
 #   DIR/bzImage            the kernel
 #   DIR/kernelrelease      its version string
 #   DIR/modroot            its modules.builtin & co, for depmod in the guest
+# With --cached it builds nothing and fails unless the kernel is cached.
 set -eu -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,12 +18,16 @@ cache=${VDPA_OOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vdpa-oot}
 [ -r "$tarball" ] || { echo "debug-kernel: $tarball missing" >&2; exit 1; }
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( { echo "$srcver"; cat "$here/debug.config" "$0"; } | sha256sum | cut -c1-12)
+# Bump when the build steps below change what gets built.
+recipe=1
+key=$( { echo "$srcver $recipe"; cat "$here/debug.config"; } | sha256sum | cut -c1-12)
 dir=$cache/debug-kernel-$key
 if [ -e "$dir/.done" ]; then
 	echo "$dir"
 	exit 0
 fi
+# --cached: only say whether it is built.
+[ "${1:-}" = --cached ] && exit 1
 
 echo "debug-kernel: building $dir (once per machine; about 30 min on 2 cores)" >&2
 # Built where it stays: a half-built directory has no .done and starts over.
