@@ -50,9 +50,8 @@ t_check "a new opener cannot reach a previous user's mappings" \
 t_check "the device still works for a well-behaved user" \
 	"$VV_NET" -Q -n 200 "$NODE"
 
+# (selftests/run.sh fails the test on any kernel report on its own.)
 dmesg_since >/tmp/sim_isolation.$$.dmesg
-t_check "no WARN, BUG or Oops in the kernel log" \
-	bash -c "! grep -Eq 'WARNING:|BUG:|Oops|Call Trace' /tmp/sim_isolation.$$.dmesg"
 lines=$(wc -l </tmp/sim_isolation.$$.dmesg)
 t_diag "$lines kernel log lines during the probes"
 t_check "kernel log stays small (ratelimited)" test "$lines" -lt 200
