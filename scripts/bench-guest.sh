@@ -27,6 +27,9 @@
 set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOOLS=$TOP/tools
+# vv_node: the selftests' lookup of a device's /dev/vhost-vdpa-N node.
+source "$TOP/selftests/vhost_vdpa_lib.sh"
 VVNET=$TOP/tools/bin/vhost-vdpa-net
 RUNS=${BENCH_RUNS:-5}
 SECS=${BENCH_SECS:-3}
@@ -69,22 +72,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 
-# node NAME: the /dev/vhost-vdpa-N node of vDPA device NAME.
-node() {
-	local c tries=50
-
-	while [ "$tries" -gt 0 ]; do
-		for c in /sys/bus/vdpa/devices/"$1"/vhost-vdpa/vhost-vdpa-*; do
-			if [ -e "$c" ] && [ -c "/dev/$(basename "$c")" ]; then
-				echo "/dev/$(basename "$c")"
-				return 0
-			fi
-		done
-		tries=$((tries - 1))
-		sleep 0.1
-	done
-	return 1
-}
 
 # stats FILE: "median min max" of the numbers in FILE, one per line.
 stats() {
@@ -274,7 +261,7 @@ if ! modprobe vhost_vdpa || ! modprobe vdpa_sim_net; then
 	exit 1
 fi
 if ! vdpa dev add name bench-vv mgmtdev vdpasim_net ||
-   ! vvdev=$(node bench-vv); then
+   ! vvdev=$(vv_node bench-vv); then
 	say "cannot create the device for vhost-vdpa-net"
 	exit 1
 fi
@@ -287,7 +274,7 @@ else
 		say "cannot reserve huge pages: testpmd skipped"
 		failed=1
 	elif vdpa dev add name bench-tp mgmtdev vdpasim_net &&
-	     tpdev=$(node bench-tp); then
+	     tpdev=$(vv_node bench-tp); then
 		have_tp=1
 	else
 		say "cannot create the device for testpmd"

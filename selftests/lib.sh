@@ -19,6 +19,16 @@ wait_for() {
 	done
 }
 
+# disk_of VDPA_DEV: the block device name on top of a vDPA device.
+disk_of() {
+	local d
+
+	for d in /sys/bus/vdpa/devices/"$1"/virtio*/block/*; do
+		[ -e "$d" ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+
 # t_ok DESC / t_fail DESC: record one TAP result.
 t_ok() {
 	t_count=$((t_count + 1))

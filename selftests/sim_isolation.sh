@@ -63,14 +63,6 @@ vdpa dev del "$DEVNAME"
 t_check "load virtio_vdpa and virtio_blk" \
 	bash -c 'modprobe virtio_vdpa && modprobe virtio_blk'
 t_check "vdpa dev add $BLKNAME" vdpa dev add name "$BLKNAME" mgmtdev vdpasim_blk
-disk_of() {
-	local d
-
-	for d in /sys/bus/vdpa/devices/"$1"/virtio*/block/*; do
-		[ -e "$d" ] && { basename "$d"; return 0; }
-	done
-	return 1
-}
 if wait_for 5 disk_of "$BLKNAME"; then
 	DISK=$(disk_of "$BLKNAME")
 	DEV=/dev/$DISK

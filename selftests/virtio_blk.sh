@@ -23,15 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# disk_of VDPA_DEV: the block device name on top of a vDPA device.
-disk_of() {
-	local d
-
-	for d in /sys/bus/vdpa/devices/"$1"/virtio*/block/*; do
-		[ -e "$d" ] && { basename "$d"; return 0; }
-	done
-	return 1
-}
 
 has_disk() {
 	disk_of "$1" >/dev/null
