@@ -13,6 +13,7 @@
 #   --append ARGS    extra kernel command line
 #   --modroot DIR    DIR/lib/modules/VER has the kernel's modules.builtin &
 #                    co (for a kernel not installed on the host)
+#   --cpu MODEL      TCG CPU model (default: max)
 #   --kvm            use KVM instead of TCG
 #   --timeout SEC    kill the guest after SEC seconds (default: 1800)
 #   --logdir DIR     keep console, output and dmesg here
@@ -26,6 +27,7 @@ kernel=
 mem=2G
 smp=2
 accel=tcg
+cpu=max
 timeout=1800
 logdir=
 append=
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--qemu) qemu_extra+=("$2"); shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
 	--modroot) modroot=$(cd "$2" && pwd); shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
 	--kvm) accel=kvm; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--logdir) logdir=$2; shift 2 ;;
@@ -78,7 +81,7 @@ cp "$here/stage2" "$logdir/stage2"
 	printf 'VM_MODROOT=%q\n' "$modroot"
 } >"$logdir/env"
 
-accel_args=(-accel tcg,thread=multi -cpu max)
+accel_args=(-accel tcg,thread=multi -cpu "$cpu")
 # Under TCG a vCPU stops whenever the host is busy, and the guest's clock
 # jumps when it runs again: the lockup and RCU stall detectors then report
 # CPUs that were merely not scheduled (seen in CI: "soft lockup ... 26s" in
