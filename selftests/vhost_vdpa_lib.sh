@@ -85,7 +85,10 @@ vv_tap() {
 }
 
 # vv_pins: pages pinned with FOLL_PIN and not released yet, system wide.
+# The counters are per CPU until folded; an idle CPU may hold its share
+# for minutes, so fold them first.
 vv_pins() {
+	echo 1 >/proc/sys/vm/stat_refresh
 	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
 	     $1 == "nr_foll_pin_released" { r = $2 }
 	     END { print a - r }' /proc/vmstat

@@ -49,6 +49,7 @@ vv_wait_gone "$pid" 40
 rc=$?
 t_eq "the driver exits with 'device removed' (3)" "$rc" 3
 sed 's/^/# /' /tmp/vvt.err
+t_eq "the deleted device left nothing pinned" "$(vv_pins)" "$pins0"
 
 # Kill the driver under traffic: release cleans up.
 net=$(vv_add vvt0 vdpasim_net)
@@ -57,6 +58,7 @@ pid=$!
 sleep 3
 kill -9 "$pid"
 vv_wait_gone "$pid" 20
+t_eq "the killed driver left nothing pinned" "$(vv_pins)" "$pins0"
 t_check "the device works after its user was killed" \
 	"$VV_NET" -n 1000 "$net"
 
