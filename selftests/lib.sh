@@ -29,6 +29,13 @@ disk_of() {
 	return 1
 }
 
+# no_ipv6 IFACE: no IPv6 autoconfiguration chatter on IFACE (a kernel
+# without IPv6, such as the debug kernel, has none anyway).
+no_ipv6() {
+	[ -d /proc/sys/net/ipv6 ] || return 0
+	sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1"
+}
+
 # t_ok DESC / t_fail DESC: record one TAP result.
 t_ok() {
 	t_count=$((t_count + 1))

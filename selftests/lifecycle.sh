@@ -363,7 +363,8 @@ MAX_VMALLOC=4
 
 # calibrate DIR: the method must see a known "leak": a process holding
 # $CYCLES pipes open keeps $CYCLES pipe_inode_info and pipe_buffer arrays
-# (kmalloc-192 and kmalloc-1k on x86_64) allocated.
+# allocated (kmalloc-192 and kmalloc-1k on the stock x86_64 kernel; debug
+# options make both larger).
 calibrate() {
 	local dir=$1 pid i seen
 	command -v python3 >/dev/null || {
@@ -391,11 +392,11 @@ time.sleep(600)" "$dir/ready" &
 	wait "$pid" 2>/dev/null
 	t_diag "calibration, $CYCLES pipes held: $(growth "$dir/c0" "$dir/c1" |
 		paste -sd' ' -)"
-	# Both the kmalloc-192 and the kmalloc-1k family must show them.
+	# At least one kmalloc cache must show nearly all of them.
 	seen=$(growth "$dir/c0" "$dir/c1" |
 	       awk -v n=$((CYCLES * 9 / 10)) '$1 ~ /kmalloc-/ && $2 >= n' |
 	       wc -l)
-	if [ "$seen" -ge 2 ]; then
+	if [ "$seen" -ge 1 ]; then
 		t_ok "G: the check sees $CYCLES objects held on purpose"
 	else
 		t_fail "G: the check sees $CYCLES objects held on purpose"

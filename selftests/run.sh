@@ -25,6 +25,8 @@ else
 	done
 fi
 
+# Seconds a test may run: SELFTEST_TIMEOUT, or 15 minutes.
+limit=${SELFTEST_TIMEOUT:-900}
 kmemleak=/sys/kernel/debug/kmemleak
 # Whatever boot left behind is not ours to report.
 [ -w "$kmemleak" ] && echo clear >"$kmemleak"
@@ -40,9 +42,11 @@ for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	mark=$(dmesg | wc -l)
 	echo "# === $name"
-	out=$(timeout 900 "$t" 2>&1)
+	start=$SECONDS
+	out=$(timeout "$limit" "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | sed 's/^/# /'
+	echo "# $name took $((SECONDS - start)) s"
 	ok=$(printf '%s\n' "$out" | grep -c '^ok ')
 	nok=$(printf '%s\n' "$out" | grep -c '^not ok ')
 	passed=$((passed + ok))

@@ -96,7 +96,7 @@ loop_traffic() {
 
 # bring_up IFACE: no IPv6 autoconfiguration chatter, then up.
 bring_up() {
-	sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1"
+	no_ipv6 "$1"
 	ip link set dev "$1" up
 }
 

@@ -118,7 +118,7 @@ net_up() {
 	vdpa dev add name vr_net mgmtdev vdpasim_net max_vqp 2 || return 1
 	wait_for 5 netdev_of vr_net || return 1
 	NETDEV=$(netdev_of vr_net)
-	sysctl -qw "net.ipv6.conf.$NETDEV.disable_ipv6=1"
+	no_ipv6 "$NETDEV"
 	ip link set dev "$NETDEV" up || return 1
 	wait_for 5 grep -qx 1 "/sys/class/net/$NETDEV/carrier" || return 1
 	"$RAWLOOP" -i "$NETDEV" -c 4000000 -s 1000 -w 64 -t 5000 \
