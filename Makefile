@@ -77,7 +77,8 @@ check-debug: deps
 	$(MAKE) modules KDIR=$$dk/linux-source-6.1 KVER=$$kver && \
 	KDIR=$$dk/linux-source-6.1 KVER=$$kver $(VM) --mem 3G --timeout 5400 $(VMFLAGS) \
 		--cpu max,la57=off --kernel $$dk/bzImage --modroot $$dk/modroot \
-		--append "panic_on_warn=1 kmemleak=on acpi=noirq" -- selftests/run.sh $(TESTS)
+		--append "panic_on_warn=1 kmemleak=on acpi=noirq" -- \
+		SELFTEST_TIMEOUT=2700 selftests/run.sh $(TESTS)
 
 bench: deps
 	$(MAKE) modules tools
