@@ -269,8 +269,7 @@ have_tp=0
 if ! command -v dpdk-testpmd >/dev/null; then
 	say "dpdk-testpmd not installed: testpmd skipped (scripts/deps.sh)"
 else
-	echo 256 >/proc/sys/vm/nr_hugepages
-	if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 128 ]; then
+	if ! vv_hugepages; then
 		say "cannot reserve huge pages: testpmd skipped"
 		failed=1
 	elif vdpa dev add name bench-tp mgmtdev vdpasim_net &&

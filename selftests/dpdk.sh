@@ -13,8 +13,7 @@ ulimit -l unlimited
 
 pins0=$(vv_pins)
 t_check "load vhost_vdpa and the simulators" vv_load
-echo 256 >/proc/sys/vm/nr_hugepages
-[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 128 ] ||
+vv_hugepages ||
 	t_skip_all "cannot reserve 256 MiB of huge pages"
 net=$(vv_add vvd0 vdpasim_net max_vqp 2) && t_ok "net device ($net)" ||
 	t_fail "net device"

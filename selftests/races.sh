@@ -203,10 +203,8 @@ part_dpdk() {
 		t_diag "dpdk-testpmd missing: skipping the deletion under DPDK"
 		return
 	fi
-	echo 256 >/proc/sys/vm/nr_hugepages
-	if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 128 ]; then
+	if ! vv_hugepages; then
 		t_diag "cannot reserve 256 MiB of huge pages: skipping DPDK"
-		echo 0 >/proc/sys/vm/nr_hugepages
 		return
 	fi
 	net=$(vv_add rcd0 vdpasim_net) || { t_fail "device for testpmd"; return; }

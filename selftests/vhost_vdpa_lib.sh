@@ -84,6 +84,15 @@ vv_tap() {
 	return 0
 }
 
+# vv_hugepages: reserve the 256 MiB of 2 MiB huge pages testpmd runs in;
+# fails (and reserves nothing) if fewer than 128 are free.
+vv_hugepages() {
+	echo 256 >/proc/sys/vm/nr_hugepages
+	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 128 ] && return 0
+	echo 0 >/proc/sys/vm/nr_hugepages
+	return 1
+}
+
 # vv_pins: pages pinned with FOLL_PIN and not released yet, system wide.
 # The counters are per CPU until folded; an idle CPU may hold its share
 # for minutes, so fold them first.
