@@ -19,14 +19,24 @@ wait_for() {
 	done
 }
 
-# disk_of VDPA_DEV: the block device name on top of a vDPA device.
-disk_of() {
+# child_of VDPA_DEV CLASS: the CLASS (net, block) device that the virtio
+# driver created on top of a vDPA device.
+child_of() {
 	local d
 
-	for d in /sys/bus/vdpa/devices/"$1"/virtio*/block/*; do
+	for d in /sys/bus/vdpa/devices/"$1"/virtio*/"$2"/*; do
 		[ -e "$d" ] && { basename "$d"; return 0; }
 	done
 	return 1
+}
+
+# disk_of / netdev_of VDPA_DEV: its disk or its network interface.
+disk_of() {
+	child_of "$1" block
+}
+
+netdev_of() {
+	child_of "$1" net
 }
 
 # no_ipv6 IFACE: no IPv6 autoconfiguration chatter on IFACE (a kernel

@@ -24,16 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# netdev_of VDPA_DEV: the virtio_net interface on top of a vDPA device.
-netdev_of() {
-	local d
-
-	for d in /sys/bus/vdpa/devices/"$1"/virtio*/net/*; do
-		[ -e "$d" ] && { basename "$d"; return 0; }
-	done
-	return 1
-}
-
 has_netdev() {
 	netdev_of "$1" >/dev/null
 }

@@ -41,23 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-first_entry() {
-	local d
-
-	for d in "$@"; do
-		[ -e "$d" ] && { basename "$d"; return 0; }
-	done
-	return 1
-}
-
-netdev_of() {
-	first_entry /sys/bus/vdpa/devices/"$1"/virtio*/net/*
-}
-
-disk_of() {
-	first_entry /sys/bus/vdpa/devices/"$1"/virtio*/block/*
-}
-
 tx_packets() {
 	cat "/sys/class/net/$1/statistics/tx_packets" 2>/dev/null || echo 0
 }
