@@ -283,6 +283,10 @@ test_rejections() {
 		"$VDPA" dev add name "" mgmtdev "$NET"
 	nl_refuse "dev add with '/' in the name" "Invalid argument" "name" \
 		"$VDPA" dev add name nlt/x mgmtdev "$NET"
+	nl_refuse "dev add named '.'" "Invalid argument" "not '\.' or '\.\.'" \
+		"$VDPA" dev add name . mgmtdev "$NET"
+	nl_refuse "dev add named '..'" "Invalid argument" "not '\.' or '\.\.'" \
+		"$VDPA" dev add name .. mgmtdev "$NET"
 	if out=$("$VDPA" dev add name "$long64" mgmtdev "$NET" 2>&1); then
 		t_fail "dev add with a 64-byte name (succeeded)"
 	elif grep -qE "Invalid argument|Numerical result out of range" <<<"$out"; then

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/xarray.h>
 
 #include "vdpa_internal.h"
 
@@ -25,10 +26,19 @@ LIST_HEAD(vdpa_mgmtdev_list);
 /* Device indexes: the N of the default name "vdpaN". */
 static DEFINE_IDA(vdpa_index_ida);
 
+/*
+ * Devices whose deletion has begun, by index: no driver may bind to them
+ * any more.  Entries are added and removed under vdpa_dev_lock held for
+ * writing; vdpa_dev_match() reads them under RCU (xa_load).
+ */
+static DEFINE_XARRAY(vdpa_deleting);
+
 static int vdpa_dev_match(struct device *dev, struct device_driver *drv)
 {
 	struct vdpa_device *vdev = dev_to_vdpa(dev);
 
+	if (xa_load(&vdpa_deleting, vdev->index))
+		return 0;
 	/* An override names the one driver this device may bind to. */
 	if (vdev->driver_override)
 		return !strcmp(vdev->driver_override, drv->name);
@@ -157,7 +167,8 @@ static bool vdpa_config_ops_valid(struct device *parent,
  *
  * Context: process context; may sleep.
  * Return: the new device, or an ERR_PTR(): -EINVAL for inconsistent ops or
- * sizes, -ENOMEM when out of memory.
+ * sizes or a @name that vdpa_dev_name_valid() refuses, -ENOMEM when out of
+ * memory.
  */
 struct vdpa_device *__vdpa_alloc_device(struct device *parent,
 					const struct vdpa_config_ops *config,
@@ -172,6 +183,10 @@ struct vdpa_device *__vdpa_alloc_device(struct device *parent,
 		return ERR_PTR(-EINVAL);
 	if (size < sizeof(*vdev))
 		return ERR_PTR(-EINVAL);
+	if (name && !vdpa_dev_name_valid(name)) {
+		dev_err(parent, "vdpa: invalid device name '%s'\n", name);
+		return ERR_PTR(-EINVAL);
+	}
 
 	vdev = kzalloc(size, GFP_KERNEL);
 	if (!vdev)
@@ -489,6 +504,62 @@ void vdpa_set_status(struct vdpa_device *vdev, u8 status)
 	up_write(&vdev->cf_lock);
 }
 EXPORT_SYMBOL_GPL(vdpa_set_status);
+
+/**
+ * vdpa_dev_name_valid - whether a name can be a vDPA device's name
+ * @name: the proposed name
+ *
+ * The name becomes a directory under /sys/bus/vdpa/devices: it must be
+ * non-empty, hold no '/' and be neither "." nor "..".
+ *
+ * Return: true if @name is acceptable.
+ */
+bool vdpa_dev_name_valid(const char *name)
+{
+	return *name && !strchr(name, '/') &&
+	       strcmp(name, ".") && strcmp(name, "..");
+}
+
+/**
+ * vdpa_dev_del_begin - start deleting a device: unbind it, no new binding
+ * @vdev: the device; the caller holds a reference
+ *
+ * Marks @vdev so that no driver binds to it any more, then releases its
+ * driver.  The driver's remove() may wait for the users of its own device
+ * (an open /dev/vhost-vdpa-N whose holder is blocked), so it runs with
+ * vdpa_dev_lock dropped: the management plane and every other device stay
+ * usable meanwhile.  The caller finishes with vdpa_dev_del_end().
+ *
+ * Context: process context, vdpa_dev_lock held for writing on entry and on
+ * return; it is dropped in between.
+ * Return: 0, -EBUSY if the deletion of @vdev has already begun, or -ENOMEM.
+ */
+int vdpa_dev_del_begin(struct vdpa_device *vdev)
+{
+	int err;
+
+	lockdep_assert_held_write(&vdpa_dev_lock);
+	err = xa_insert(&vdpa_deleting, vdev->index, vdev, GFP_KERNEL);
+	if (err)
+		return err;
+
+	up_write(&vdpa_dev_lock);
+	device_release_driver(&vdev->dev);
+	down_write(&vdpa_dev_lock);
+	return 0;
+}
+
+/**
+ * vdpa_dev_del_end - the end of a deletion begun with vdpa_dev_del_begin()
+ * @vdev: the device
+ *
+ * Context: process context, vdpa_dev_lock held for writing.
+ */
+void vdpa_dev_del_end(struct vdpa_device *vdev)
+{
+	lockdep_assert_held_write(&vdpa_dev_lock);
+	xa_erase(&vdpa_deleting, vdev->index);
+}
 
 /**
  * vdpa_find_device - look a device on the bus up by name

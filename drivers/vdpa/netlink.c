@@ -6,7 +6,9 @@
  *
  * Every handler runs without the genetlink mutex (parallel_ops) and takes
  * vdpa_dev_lock itself: for writing when it adds or deletes a device, for
- * reading otherwise.
+ * reading otherwise.  A delete drops it while the device's driver lets go
+ * (vdpa_dev_del_begin()), so a driver that waits for its users stalls no
+ * other request.
  */
 #include <linux/etherdevice.h>
 #include <linux/module.h>
@@ -192,9 +194,9 @@ static const char *vdpa_nl_dev_name(struct genl_info *info)
 		return NULL;
 	}
 	name = nla_data(attr);
-	if (!*name || strchr(name, '/')) {
+	if (!vdpa_dev_name_valid(name)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "device name must be non-empty and without '/'");
+				    "device name must be non-empty, without '/', and not '.' or '..'");
 		return NULL;
 	}
 	return name;
@@ -352,7 +354,6 @@ out:
 static int vdpa_nl_cmd_dev_del_doit(struct sk_buff *skb,
 				    struct genl_info *info)
 {
-	struct vdpa_mgmt_dev *mdev;
 	struct vdpa_device *vdev;
 	int err = 0;
 
@@ -363,14 +364,26 @@ static int vdpa_nl_cmd_dev_del_doit(struct sk_buff *skb,
 		goto out;
 	}
 
-	mdev = vdev->mdev;
-	if (mdev) {
-		mdev->ops->dev_del(mdev, vdev);
-	} else {
+	if (!vdev->mdev) {
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "device was not created by a management device");
 		err = -EINVAL;
+		goto put;
 	}
+	err = vdpa_dev_del_begin(vdev);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(info->extack, "device is already being deleted");
+		goto put;
+	}
+	/*
+	 * The lock was dropped while the driver let go: the management
+	 * device may have been unregistered meanwhile, deleting its devices.
+	 * While @vdev is still registered, its management device is too.
+	 */
+	if (device_is_registered(&vdev->dev))
+		vdev->mdev->ops->dev_del(vdev->mdev, vdev);
+	vdpa_dev_del_end(vdev);
+put:
 	put_device(&vdev->dev);
 out:
 	up_write(&vdpa_dev_lock);
