@@ -4,9 +4,11 @@
 #
 #   make                 build every module against KDIR
 #   make install         install them under updates/ and run depmod
+#   make uninstall       remove what make install installed, run depmod
 #   make tools           build the user-space test programs
 #   make demo            boot the target kernel in QEMU and show it working
 #   make check           install prerequisites, build, run every test in QEMU
+#   make check-dkms      install through DKMS (scratch trees), modprobe in QEMU
 #   make check-debug     the same on a KASAN/lockdep/kmemleak kernel built
 #                        from linux-source-6.1 (cached, built once per machine)
 #   make bench           vhost-vdpa throughput (pps, bit/s) in QEMU, table + JSON
@@ -14,20 +16,25 @@
 #                        (FUZZ_SECONDS per target, default 60)
 #   make lint            checkpatch --strict, sparse and a W=1 build
 #
-# KDIR defaults to the newest installed kernel that has headers.
+# KVER defaults to the newest installed kernel with both headers and an
+# image (scripts/kver.sh): the build and the test VM use the same one.
+# KVER=<version> chooses another; `make check`/`demo` install its packages.
 
-KVER ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | \
-	  awk -F/ '{print $$4}' | sort -V | tail -n 1)
+TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+KVER ?= $(shell $(TOP)/scripts/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
 INSTALL_MOD_PATH ?=
+# The package version and the modules it installs: dkms.conf says both.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
+MODULES := $(shell sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
 VM ?= scripts/vm/run.sh
 VMFLAGS ?=
 TESTS ?=
 
-kbuild = $(MAKE) -C $(KDIR) M=$(CURDIR)
+kbuild = $(if $(KVER),,$(error no kernel to build for: see scripts/kver.sh))$(MAKE) -C $(KDIR) M=$(CURDIR)
 
-.PHONY: all modules install modules_install clean clean-modules tools deps demo \
-	check check-debug bench fuzz lint
+.PHONY: all modules install uninstall modules_install clean clean-modules tools \
+	deps demo check check-debug check-dkms bench fuzz lint version
 
 all: modules
 
@@ -36,6 +43,16 @@ modules:
 
 install: modules
 	$(MAKE) modules_install
+
+# What `make install` put in place, found by the module names of dkms.conf
+# (DKMS's own copies in updates/dkms are dkms remove's business).
+uninstall:
+	for m in $(MODULES); do \
+		find $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates \
+			-path '*/updates/dkms' -prune -o -name "$$m.ko*" -print \
+			-exec rm -f {} + 2>/dev/null; \
+	done; true
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
 
 # Install what is already built (the test VM runs this: it must not rebuild).
 # Unsigned: the key that signs the distribution's modules is not ours.
@@ -54,8 +71,9 @@ clean: clean-modules
 clean-modules:
 	$(kbuild) clean
 
+# A kernel named on the command line gets its image and headers installed.
 deps:
-	scripts/deps.sh
+	$(TOP)/scripts/deps.sh $(if $(filter command line environment,$(origin KVER)),$(KVER))
 
 demo: deps
 	$(MAKE) modules tools
@@ -64,6 +82,13 @@ demo: deps
 check: deps
 	$(MAKE) modules tools
 	KVER=$(KVER) $(VM) $(VMFLAGS) -- selftests/run.sh $(TESTS)
+
+# DKMS install into scratch trees, then modprobe by name in the VM.
+check-dkms: deps
+	KVER=$(KVER) scripts/dkms-test.sh
+
+version:
+	@echo $(VERSION)
 
 # The debug kernel is built once per machine and cached outside the tree;
 # our modules are rebuilt against it (and back by the next plain build).

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what building and testing vdpa-oot needs on Debian 12.
 # Idempotent: apt runs only when a package is missing.
+# Usage: deps.sh [KVER]   also the image and headers of kernel KVER
 set -eu
 
 pkgs="build-essential bc kmod cpio xz-utils pkg-config
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs jq
-sparse strace libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev
+sparse strace dkms libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev
 flex bison libelf-dev libssl-dev"
+[ $# -gt 0 ] && [ -n "$1" ] && pkgs="$pkgs linux-image-$1 linux-headers-$1"
 
 missing=
 for p in $pkgs; do

@@ -5,7 +5,7 @@
 # when the guest kernel reported a BUG/WARNING/Oops/lockdep/KASAN/hung task.
 #
 # Usage: run.sh [options] -- command [args...]
-#   --kver VER       guest kernel (default: $KVER or the newest with headers)
+#   --kver VER       guest kernel (default: $KVER or scripts/kver.sh's)
 #   --kernel FILE    kernel image (default: /boot/vmlinuz-VER)
 #   --mem SIZE       guest memory (default: 2G)
 #   --smp N          guest CPUs (default: 2)
@@ -54,8 +54,12 @@ done
 [ $# -gt 0 ] || { echo "run.sh: no command" >&2; exit 2; }
 
 if [ -z "$kver" ]; then
-	kver=$(ls -d /lib/modules/*/build 2>/dev/null | awk -F/ '{print $4}' |
-		sort -V | tail -n 1)
+	kver=$("$top/scripts/kver.sh") || exit 2
+fi
+if [ -z "$kernel" ] && [ ! -r "/boot/vmlinuz-$kver" ]; then
+	echo "run.sh: no kernel image /boot/vmlinuz-$kver;" \
+		"install it: apt-get install linux-image-$kver" >&2
+	exit 2
 fi
 kernel=${kernel:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || { echo "run.sh: no kernel $kernel" >&2; exit 2; }
