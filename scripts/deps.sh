@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what building and testing vdpa-oot needs on Debian 12.
 # Idempotent: apt runs only when a package is missing.
-# Usage: deps.sh [KVER]   also the image and headers of kernel KVER
+# Usage: deps.sh [KVER|cloud]   also the image and headers of kernel KVER,
+#                               or of Debian's newest cloud kernel
 set -eu
 
 pkgs="build-essential bc kmod cpio xz-utils pkg-config
@@ -10,7 +11,11 @@ linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs jq
 sparse strace dkms libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev
 flex bison libelf-dev libssl-dev"
-[ $# -gt 0 ] && [ -n "$1" ] && pkgs="$pkgs linux-image-$1 linux-headers-$1"
+case ${1:-} in
+"") ;;
+cloud) pkgs="$pkgs linux-image-cloud-amd64 linux-headers-cloud-amd64" ;;
+*) pkgs="$pkgs linux-image-$1 linux-headers-$1" ;;
+esac
 
 missing=
 for p in $pkgs; do

@@ -16,6 +16,8 @@
 #   --cpu MODEL      TCG CPU model (default: max)
 #   --kvm            use KVM instead of TCG
 #   --timeout SEC    kill the guest after SEC seconds (default: 1800)
+#   --rootfs FS      share the host root over 9p or virtiofs (default: 9p
+#                    when the kernel has it, else virtiofs)
 #   --logdir DIR     keep console, output and dmesg here
 #                    (default: build/vm-logs/<date>-<pid>)
 set -u
@@ -32,6 +34,7 @@ timeout=1800
 logdir=
 append=
 modroot=
+rootfs=
 qemu_extra=()
 
 while [ $# -gt 0 ]; do
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--kvm) accel=kvm; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--logdir) logdir=$2; shift 2 ;;
+	--rootfs) rootfs=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -69,12 +73,53 @@ mkdir -p "$logdir"
 logdir=$(cd "$logdir" && pwd)
 rm -f "$logdir/rc" "$logdir/out" "$logdir/dmesg" "$logdir/console.log"
 
-initrd=$top/build/vm/initramfs-$kver.cpio.gz
+# Debian's cloud kernel has no 9p: it gets the host root over virtiofs.
+# A kernel without /lib/modules (the debug kernel) has 9p built in.
+if [ -z "$rootfs" ]; then
+	rootfs=9p
+	[ -d "/lib/modules/$kver" ] &&
+		! modprobe -S "$kver" --show-depends 9p >/dev/null 2>&1 &&
+		rootfs=virtiofs
+fi
+case $rootfs in
+9p|virtiofs) ;;
+*) echo "run.sh: --rootfs is 9p or virtiofs" >&2; exit 2 ;;
+esac
+
+initrd=$top/build/vm/initramfs-$kver-$rootfs.cpio.gz
 if [ ! -s "$initrd" ] || [ "$here/init" -nt "$initrd" ] ||
    [ "$here/initramfs.sh" -nt "$initrd" ]; then
 	mkdir -p "$(dirname "$initrd")"
-	"$here/initramfs.sh" "$kver" "$initrd" || exit 2
+	"$here/initramfs.sh" "$kver" "$initrd" "$rootfs" || exit 2
 fi
+
+# start_virtiofsd TAG DIR: serve DIR on $logdir/TAG.sock for the guest.
+# The guest mounts the host root read-only; the job directory read-write.
+virtiofsd_pids=()
+start_virtiofsd() {
+	rm -f "$logdir/$1.sock"
+	/usr/lib/qemu/virtiofsd --socket-path="$logdir/$1.sock" \
+		-o source="$2" -o sandbox=chroot -o cache=auto \
+		-o log_level=err >>"$logdir/virtiofsd.log" 2>&1 &
+	virtiofsd_pids+=($!)
+	wait_socket "$logdir/$1.sock"
+}
+
+wait_socket() {
+	local n
+	for n in $(seq 50); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "run.sh: virtiofsd did not start (see $logdir/virtiofsd.log)" >&2
+	exit 2
+}
+
+stop_virtiofsd() {
+	[ ${#virtiofsd_pids[@]} -gt 0 ] || return 0
+	kill "${virtiofsd_pids[@]}" 2>/dev/null
+	wait "${virtiofsd_pids[@]}" 2>/dev/null
+}
 
 cp "$here/stage2" "$logdir/stage2"
 {
@@ -101,17 +146,35 @@ fi
 exec 9>/tmp/vdpa-oot-vm.lock
 flock 9
 
+share_args=(
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+	-virtfs local,path="$logdir",mount_tag=vmjob,security_model=none
+)
+if [ "$rootfs" = virtiofs ]; then
+	trap stop_virtiofsd EXIT
+	start_virtiofsd hostroot /
+	start_virtiofsd vmjob "$logdir"
+	share_args=(
+		-object "memory-backend-memfd,id=mem,size=$mem,share=on"
+		-numa node,memdev=mem
+		-chardev "socket,id=hostroot,path=$logdir/hostroot.sock"
+		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot
+		-chardev "socket,id=vmjob,path=$logdir/vmjob.sock"
+		-device vhost-user-fs-pci,chardev=vmjob,tag=vmjob
+	)
+fi
+
 timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp "$smp" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $tcg_append $append" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs local,path="$logdir",mount_tag=vmjob,security_model=none \
+	"${share_args[@]}" \
 	-device virtio-rng-pci \
 	"${qemu_extra[@]}" </dev/null 2>&1 | tee "$logdir/console.log" |
 	grep --line-buffered -v '^vm: running:'
 qemu_rc=${PIPESTATUS[0]}
+stop_virtiofsd
 exec 9>&-
 
 if [ ! -s "$logdir/rc" ]; then
