@@ -6,6 +6,8 @@
 #   make install         install them under updates/ and run depmod
 #   make uninstall       remove what make install installed, run depmod
 #   make tools           build the user-space test programs
+#   make vendor-drivers  optional: ifcvf, mlx5_vdpa, eni_vdpa from the
+#                        installed linux-source-6.1, on our core
 #   make demo            boot the target kernel in QEMU and show it working
 #   make check           install prerequisites, build, run every test in QEMU
 #   make check-dkms      install through DKMS (scratch trees), modprobe in QEMU
@@ -31,10 +33,11 @@ VM ?= scripts/vm/run.sh
 VMFLAGS ?=
 TESTS ?=
 
-kbuild = $(if $(KVER),,$(error no kernel to build for: see scripts/kver.sh))$(MAKE) -C $(KDIR) M=$(CURDIR)
+kbuild = $(if $(wildcard $(KDIR)/Makefile),,$(error no kernel build tree at \
+	'$(KDIR)': install linux-headers-<version> and pass KVER=<version>))$(MAKE) -C $(KDIR) M=$(CURDIR)
 
 .PHONY: all modules install uninstall modules_install clean clean-modules tools \
-	deps demo check check-debug check-dkms bench fuzz lint version
+	deps demo check check-debug check-dkms bench fuzz lint version vendor-drivers
 
 all: modules
 
@@ -89,6 +92,11 @@ check-dkms: deps
 
 version:
 	@echo $(VERSION)
+
+# Optional: the distribution's ifcvf, mlx5_vdpa and eni_vdpa, built from
+# the installed linux-source-6.1 against our core (selftests/vendor_drivers.sh).
+vendor-drivers: modules
+	$(TOP)/scripts/vendor-drivers.sh $(KVER) $(KDIR)
 
 # The debug kernel is built once per machine and cached outside the tree;
 # our modules are rebuilt against it (and back by the next plain build).
