@@ -6,7 +6,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-KDIR=${KDIR:-/lib/modules/$(ls /lib/modules | sort -V | tail -n 1)/build}
+KDIR=${KDIR:-/lib/modules/$("$top/scripts/kver.sh")/build}
 status=0
 
 # checkpatch.pl ships in the kernel source tarball; unpack just its scripts.
