@@ -2,14 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # In the test VM: put the modules DKMS installed (directory $1) where DKMS
 # installs them on a real host, /lib/modules/$(uname -r)/updates/dkms, run
-# depmod, and check that every module of dkms.conf loads by name from
-# there, that a device works through them, and that all unload cleanly.
+# depmod, and check that every module of dkms.conf, and of the vendor
+# package's dkms.conf ($2), loads by name from there, that a device works
+# through them, and that all unload cleanly.
 source "$(dirname "$0")/../selftests/lib.sh"
 
 dir=$1
 kver=$(uname -r)
 dest=/lib/modules/$kver/updates/dkms
-mods=$(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"$/\1/p' "$TOP/dkms.conf")
+
+# modules_of DKMS.CONF: the modules a DKMS package installs.
+modules_of() {
+	sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"$/\1/p' "$1"
+}
+core=$(modules_of "$TOP/dkms.conf")
+vendor=$(modules_of "$2")
+mods="$core $vendor"
 
 # Nothing of ours from anywhere else.
 rm -rf "/lib/modules/$kver/updates"
@@ -41,7 +49,7 @@ else
 	t_fail "no netdev on dkms0"
 fi
 t_check "vdpa dev del" vdpa dev del dkms0
-for m in $(echo "$mods" | tac); do
+for m in $vendor $(echo "$core" | tac); do
 	[ -d "/sys/module/$m" ] || continue
 	t_check "modprobe -r $m" modprobe -r "$m"
 done

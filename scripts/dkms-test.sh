@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install the modules through DKMS, as an operator does, into scratch trees
 # under build/dkms (the host's /usr/src, /var/lib/dkms and /lib/modules stay
-# untouched), then boot the test VM with exactly those installed modules in
-# updates/dkms and load them with modprobe by name (scripts/dkms-guest.sh).
+# untouched): the vdpa-oot package and its optional vdpa-oot-vendor variant
+# (needs linux-source-6.1).  Then boot the test VM with exactly those
+# installed modules in updates/dkms and load them with modprobe by name
+# (scripts/dkms-guest.sh).
 # Prints TAP and "N passed, N failed"; exits non-zero on any failure.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,19 +22,31 @@ rm -rf "$scratch"
 mkdir -p "$src/vdpa-oot-$ver" "$tree" "$inst/$kver"
 # DKMS finds the kernel's build tree in the install tree.
 ln -s "/lib/modules/$kver/build" "$inst/$kver/build"
-# The tracked files, as a clone has them (not this tree's build output).
+# The tracked files, as a clone has them (not this tree's build output),
+# and the optional vendor-driver package beside them.
 git ls-files -z | xargs -0 cp --parents -t "$src/vdpa-oot-$ver"
+scripts/dkms-vendor.sh "$src" >/dev/null
 
-d() {
-	dkms "$@" -m vdpa-oot -v "$ver" -k "$kver" --sourcetree "$src" \
-		--dkmstree "$tree" --installtree "$inst"
+# pkg NAME: dkms add, build and install package NAME for KVER.
+pkg() {
+	local step
+
+	for step in add build "install --no-depmod"; do
+		# shellcheck disable=SC2086
+		dkms $step -m "$1" -v "$ver" -k "$kver" --sourcetree "$src" \
+			--dkmstree "$tree" --installtree "$inst" || return 1
+	done
+	echo "# dkms: $(dkms status -m "$1" --dkmstree "$tree" --installtree "$inst" | head -n 1)"
 }
 log=$scratch/dkms.log
-if ! { d add && d build && d install --no-depmod; } >"$log" 2>&1; then
-	cat "$log"
-	find "$tree" -name make.log -exec cat {} + 2>/dev/null | tail -n 40
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-echo "# dkms: $(d status 2>/dev/null | head -n 1)"
-KVER=$kver scripts/vm/run.sh -- scripts/dkms-guest.sh "$inst/$kver/updates/dkms"
+for p in vdpa-oot vdpa-oot-vendor; do
+	if ! pkg $p >"$log" 2>&1; then
+		cat "$log"
+		find "$tree" -name make.log -exec tail -n 40 {} + 2>/dev/null
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	grep '^# dkms' "$log"
+done
+KVER=$kver scripts/vm/run.sh -- scripts/dkms-guest.sh \
+	"$inst/$kver/updates/dkms" "$src/vdpa-oot-vendor-$ver/dkms.conf"
