@@ -20,8 +20,10 @@
  * Nothing read from a ring is trusted: every index, length and address is
  * bounds-checked, a descriptor is fetched once into locals before it is
  * checked (no double fetch), and a malformed ring ends in a negative errno
- * with last_avail_idx left where it was.  Those events are logged
- * rate-limited.  See Documentation/vringh.rst for the contract.
+ * with last_avail_idx left where it was.  Malformed rings are logged as
+ * rate-limited warnings; addresses that cannot be accessed (-EFAULT) only
+ * at debug level, since the device reports its ring faults itself.  See
+ * Documentation/vringh.rst for the contract.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,9 +50,15 @@
 #define VRH_MAX_NUM		32768U
 /* A u16 "next" field reaches this many entries of an indirect table. */
 #define VRH_MAX_INDIRECT	65536U
-/* First size of an iov array that has to grow, and its hard cap. */
+/*
+ * First size of an iov array that has to grow, and its hard cap.  A chain
+ * has at most num <= 32768 descriptors, so kern and iotlb iovs (one segment
+ * per descriptor) never reach the cap; only user iovs can, where getrange()
+ * may split one descriptor into many segments.  The cap bounds the array at
+ * 1 MiB (an order-8 kmalloc).
+ */
 #define VRH_IOV_FIRST		8U
-#define VRH_IOV_LIMIT		131072U
+#define VRH_IOV_LIMIT		65536U
 #define VRH_DESC_SIZE		sizeof(struct vring_desc)
 
 enum vrh_mode {
@@ -106,7 +114,11 @@ static void vrh_ctx_init(struct vrh_ctx *c, struct vringh *vrh)
 	c->xl_ok = false;
 }
 
-/* Log a malformed ring or a bad address (rate-limited); return @err. */
+/*
+ * Log a malformed ring (warning) or an address that cannot be accessed
+ * (-EFAULT: debug level, the device reports those itself), rate-limited;
+ * return @err.
+ */
 static __cold __printf(2, 3) int vrh_bad(int err, const char *fmt, ...)
 {
 	struct va_format vaf;
@@ -115,7 +127,10 @@ static __cold __printf(2, 3) int vrh_bad(int err, const char *fmt, ...)
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	pr_warn_ratelimited("%pV (error %d)\n", &vaf, err);
+	if (err == -EFAULT)
+		pr_debug_ratelimited("%pV (error %d)\n", &vaf, err);
+	else
+		pr_warn_ratelimited("%pV (error %d)\n", &vaf, err);
 	va_end(args);
 	return err;
 }
@@ -217,16 +232,22 @@ static int vrh_phys_copy(u64 pa, void *buf, size_t len, bool to_phys)
 	return 0;
 }
 
-/* Cache the map holding @addr.  Takes and releases vrh->iotlb_lock. */
+/*
+ * Cache the map holding @addr.  Takes and releases vrh->iotlb_lock with
+ * interrupts off (contract with the lock's owner: see vringh_set_iotlb()),
+ * so that a lookup may run in any context; only the map's fields are
+ * copied under it, the payload is copied later without it.
+ */
 static int vrh_iotlb_lookup(struct vrh_ctx *c, u64 addr)
 {
 	struct vringh *vrh = c->vrh;
 	struct vhost_iotlb_map *map;
+	unsigned long flags;
 
 	if (unlikely(!vrh->iotlb || !vrh->iotlb_lock))
 		return vrh_bad(-EINVAL, "no iotlb set on this ring");
 
-	spin_lock(vrh->iotlb_lock);
+	spin_lock_irqsave(vrh->iotlb_lock, flags);
 	map = vhost_iotlb_itree_first(vrh->iotlb, addr, addr);
 	if (map) {
 		c->xl_start = map->start;
@@ -234,7 +255,7 @@ static int vrh_iotlb_lookup(struct vrh_ctx *c, u64 addr)
 		c->xl_pa = map->addr;
 		c->xl_perm = map->perm;
 	}
-	spin_unlock(vrh->iotlb_lock);
+	spin_unlock_irqrestore(vrh->iotlb_lock, flags);
 
 	c->xl_ok = !!map;
 	if (!map)
@@ -266,7 +287,7 @@ static int vrh_iotlb_xfer(struct vrh_ctx *c, u64 addr, void *buf, size_t len,
 				return err;
 		}
 		if ((c->xl_perm & need) != need)
-			return vrh_bad(-EPERM, "iova %#llx not %s", addr,
+			return vrh_bad(-EFAULT, "iova %#llx not %s", addr,
 				       to_iova ? "writable" : "readable");
 
 		if (check_add_overflow(c->xl_pa, addr - c->xl_start, &pa))
@@ -447,6 +468,8 @@ static int vrh_iov_grow(struct vringh_kiov *iov, gfp_t gfp)
 			       VRH_IOV_LIMIT);
 	want = min(want, VRH_IOV_LIMIT);
 
+	/* The size is the guest's choice: failing is fine, warning is not. */
+	gfp |= __GFP_NOWARN;
 	if (iov->max_num & VRINGH_IOV_ALLOCATED) {
 		v = krealloc_array(iov->iov, want, sizeof(*v), gfp);
 	} else {
@@ -561,23 +584,27 @@ static int vrh_enter_indirect(struct vrh_table *t, const struct vrh_desc *d)
 	return 0;
 }
 
-/* Walk the chain at @head, filling @riov and @wiov. */
+/*
+ * Walk the chain at @head, filling @riov and @wiov.
+ *
+ * The virtio spec bounds a chain, direct and indirect descriptors
+ * together, by the queue size.  The descriptor that points at an indirect
+ * table describes no buffer and is not counted, so a chain costs at most
+ * num + 2 descriptor reads (the last one is refused); a loop is just a
+ * chain that never ends and fails the same check.
+ */
 static __always_inline int vrh_walk(struct vrh_ctx *c, enum vrh_mode m,
 				    u16 head, struct vringh_kiov *riov,
 				    struct vringh_kiov *wiov, gfp_t gfp)
 {
 	struct vrh_table t = { .count = c->vrh->vring.num };
+	u32 i = head, left = c->vrh->vring.num;
 	struct vringh_kiov *iov;
 	bool writing = false;
 	struct vrh_desc d;
-	u32 i = head, hops = 0;
 	int err;
 
 	for (;;) {
-		/* A chain longer than its table must revisit an entry. */
-		if (unlikely(++hops > t.count))
-			return vrh_bad(-ELOOP, "descriptor chain loops (head %u)",
-				       head);
 		err = vrh_get_desc(c, m, &t, i, &d);
 		if (unlikely(err))
 			return err;
@@ -586,9 +613,12 @@ static __always_inline int vrh_walk(struct vrh_ctx *c, enum vrh_mode m,
 			if (err)
 				return err;
 			i = 0;
-			hops = 0;
 			continue;
 		}
+		if (unlikely(!left--))
+			return vrh_bad(-EINVAL,
+				       "chain at head %u longer than the queue size %u (or loops)",
+				       head, c->vrh->vring.num);
 
 		if (d.flags & VRING_DESC_F_WRITE)
 			writing = true;
@@ -906,9 +936,11 @@ EXPORT_SYMBOL_GPL(vringh_init_user);
  * Context: process context of the ring's mm; may sleep.
  * Return: 1 when a chain was fetched (last_avail_idx advanced), 0 when the
  * ring is empty, or a negative errno (last_avail_idx unchanged, iovs
- * empty): -EFAULT for a fault or an address outside getrange(), -ELOOP
- * for a looping chain, -EINVAL for any other malformed ring, -ENOMEM,
- * -E2BIG when a chain needs more than 131072 segments.
+ * empty): -EFAULT for a fault or an address outside getrange();
+ * -EINVAL for a malformed ring, including a chain of more than num
+ * descriptors (direct and indirect together) or a loop; -ENOMEM; -E2BIG
+ * when getrange() splits the chain into more than 65536 segments of one
+ * iov.
  */
 int vringh_getdesc_user(struct vringh *vrh, struct vringh_iov *riov,
 			struct vringh_iov *wiov,
@@ -1031,9 +1063,10 @@ EXPORT_SYMBOL_GPL(vringh_complete_multi_user);
  *
  * Context: process context of the ring's mm; may sleep.
  * Return: true if the ring is still empty and the caller may sleep until
- * kicked; false if buffers arrived meanwhile or the ring could not be
- * accessed, and the caller must process the ring (vringh_getdesc_user()
- * then reports any error).
+ * kicked; false ("more work") if buffers arrived meanwhile or the ring
+ * could not be accessed, and the caller must process the ring.  After a
+ * fault the next vringh_getdesc_user() either fails or finds the ring
+ * empty: "more work" followed by nothing to do means the ring is broken.
  */
 bool vringh_notify_enable_user(struct vringh *vrh)
 {
@@ -1144,8 +1177,8 @@ EXPORT_SYMBOL_GPL(vringh_kiov_advance);
  * Context: any context that @gfp allows.
  * Return: 1 when a chain was fetched (last_avail_idx advanced), 0 when the
  * ring is empty, or a negative errno (last_avail_idx unchanged, kiovs
- * empty): -ELOOP for a looping chain, -EINVAL for any other malformed
- * ring, -ENOMEM, -E2BIG when a chain needs more than 131072 segments.
+ * empty): -EINVAL for a malformed ring, including a chain of more than
+ * num descriptors (direct and indirect together) or a loop; -ENOMEM.
  */
 int vringh_getdesc_kern(struct vringh *vrh, struct vringh_kiov *riov,
 			struct vringh_kiov *wiov, u16 *head, gfp_t gfp)
@@ -1290,6 +1323,19 @@ EXPORT_SYMBOL_GPL(vringh_need_notify_kern);
  *
  * May be called before or after vringh_init_iotlb(); init keeps it.
  *
+ * The *_iotlb functions take @iotlb_lock with spin_lock_irqsave() around
+ * each lookup (never across a copy of payload, never sleeping or
+ * allocating under it), so they may be called in process, softirq and
+ * hardirq context.  The owner of the lock (the device) must do the same:
+ * take it with spin_lock_irqsave() (or from a context with interrupts
+ * already off), hold it only for short sections, and neither sleep nor
+ * allocate under it: to replace many maps, build a new tree outside the
+ * lock and swap it in under it, then free the old one outside.  A lookup
+ * sees the tree either before or after such a swap.  A call already past
+ * its lookup finishes its copy with the translation it found: an owner
+ * that must know no copy uses an old translation any more serialises its
+ * map changes with its own calls into vringh.
+ *
  * Context: any; the caller must not race it with the *_iotlb functions.
  */
 void vringh_set_iotlb(struct vringh *vrh, struct vhost_iotlb *iotlb,
@@ -1344,10 +1390,12 @@ EXPORT_SYMBOL_GPL(vringh_init_iotlb);
  * Context: any context that @gfp allows; not with vrh->iotlb_lock held.
  * Return: 1 when a chain was fetched (last_avail_idx advanced), 0 when the
  * ring is empty, or a negative errno (last_avail_idx unchanged, kiovs
- * empty): -EFAULT for an unmapped ring address, -EPERM for a ring address
- * mapped without VHOST_MAP_RO, -ELOOP for a looping chain, -EINVAL for any
- * other malformed ring or a missing IOTLB, -ENOMEM, -E2BIG when a chain
- * needs more than 131072 segments.
+ * empty): -EFAULT for a ring address (descriptor table, avail ring,
+ * indirect table) that is not mapped, mapped without VHOST_MAP_RO or
+ * mapped outside RAM;
+ * -EINVAL for a malformed ring, including a chain of more than num
+ * descriptors (direct and indirect together) or a loop, or a missing
+ * IOTLB; -ENOMEM.
  */
 int vringh_getdesc_iotlb(struct vringh *vrh, struct vringh_kiov *riov,
 			 struct vringh_kiov *wiov, u16 *head, gfp_t gfp)
@@ -1371,8 +1419,8 @@ EXPORT_SYMBOL_GPL(vringh_getdesc_iotlb);
  *
  * Context: any; not with vrh->iotlb_lock held.
  * Return: bytes copied, consumed from @riov (less than @len when it runs
- * out); -EFAULT if a byte is not mapped, -EPERM if it is mapped without
- * VHOST_MAP_RO, -EINVAL if a range wraps.
+ * out); -EFAULT if a byte is not mapped, mapped without VHOST_MAP_RO or
+ * mapped outside RAM; -EINVAL if a range wraps or no IOTLB is set.
  */
 ssize_t vringh_iov_pull_iotlb(struct vringh *vrh, struct vringh_kiov *riov,
 			      void *dst, size_t len)
@@ -1396,8 +1444,8 @@ EXPORT_SYMBOL_GPL(vringh_iov_pull_iotlb);
  *
  * Context: any; not with vrh->iotlb_lock held.
  * Return: bytes copied, consumed from @wiov (less than @len when it runs
- * out); -EFAULT if a byte is not mapped, -EPERM if it is mapped without
- * VHOST_MAP_WO, -EINVAL if a range wraps.
+ * out); -EFAULT if a byte is not mapped, mapped without VHOST_MAP_WO or
+ * mapped outside RAM; -EINVAL if a range wraps or no IOTLB is set.
  */
 ssize_t vringh_iov_push_iotlb(struct vringh *vrh, struct vringh_kiov *wiov,
 			      const void *src, size_t len)
@@ -1431,8 +1479,9 @@ EXPORT_SYMBOL_GPL(vringh_abandon_iotlb);
  * Writes the used element, then (after a write barrier) used->idx.
  *
  * Context: any; not with vrh->iotlb_lock held.
- * Return: 0, -EFAULT if the used ring is not mapped, -EPERM if it is
- * mapped without VHOST_MAP_WO.
+ * Return: 0; -EFAULT if the used ring is not mapped or mapped without
+ * VHOST_MAP_WO (last_used_idx is then unchanged); -EINVAL if no IOTLB is
+ * set.
  */
 int vringh_complete_iotlb(struct vringh *vrh, u16 head, u32 len)
 {
@@ -1452,8 +1501,12 @@ EXPORT_SYMBOL_GPL(vringh_complete_iotlb);
  *
  * Context: any; not with vrh->iotlb_lock held.
  * Return: true if the ring is still empty and the caller may sleep until
- * kicked; false if buffers arrived meanwhile or the ring could not be
- * accessed, and the caller must process the ring.
+ * kicked; false ("more work") if buffers arrived meanwhile or the ring
+ * could not be accessed (used->flags or avail_event not writable,
+ * avail->idx not readable), and the caller must process the ring.  After a
+ * fault the next vringh_getdesc_iotlb() either fails or, if the avail ring
+ * is readable and empty, returns 0: "more work" followed by nothing to do
+ * means the ring is broken, and the device should stop serving it.
  */
 bool vringh_notify_enable_iotlb(struct vringh *vrh)
 {
@@ -1468,7 +1521,9 @@ EXPORT_SYMBOL_GPL(vringh_notify_enable_iotlb);
  * vringh_notify_disable_iotlb - ask the guest not to kick
  * @vrh: the IOTLB ring
  *
- * Sets VRING_USED_F_NO_NOTIFY; nothing to do with event indices.
+ * Sets VRING_USED_F_NO_NOTIFY; nothing to do with event indices.  A
+ * write fault is not reported here; vringh_notify_enable_iotlb() and
+ * vringh_complete_iotlb() report it.
  *
  * Context: any; not with vrh->iotlb_lock held.
  */
@@ -1490,7 +1545,8 @@ EXPORT_SYMBOL_GPL(vringh_notify_disable_iotlb);
  *
  * Context: any; not with vrh->iotlb_lock held.
  * Return: 1 if the caller should notify (vringh_notify()), 0 if not,
- * -EFAULT / -EPERM if the avail ring cannot be read.
+ * -EFAULT if the field to read (used_event or avail->flags) is not mapped
+ * or mapped without VHOST_MAP_RO, -EINVAL if no IOTLB is set.
  */
 int vringh_need_notify_iotlb(struct vringh *vrh)
 {

@@ -21,6 +21,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -30,6 +31,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/vmalloc.h>
@@ -39,8 +41,10 @@
 #define VT_GBASE	0x40000000ULL	/* user: guest address of byte 0 */
 #define VT_GBAD		0x80000000ULL	/* user: guest range onto VT_BAD_UADDR */
 #define VT_BAD_UADDR	0x1000UL	/* below mmap_min_addr: never mapped */
+#define VT_GTINY	0xc0000000ULL	/* user: 1-byte ranges onto the data */
 #define VT_IOVA		0x10000000ULL	/* iotlb: IOVA of byte 0 */
 #define VT_PAGES	16U		/* guest memory, an even number of pages */
+#define VT_MAPS_MAX	1024U		/* iotlb: maps a tree may hold */
 #define VT_NUM		8U
 #define VT_FEATS	(BIT_ULL(VIRTIO_F_VERSION_1) | \
 			 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC))
@@ -88,10 +92,17 @@ struct vt_env {
 	unsigned long ubase;			/* user */
 	bool split_ranges;	/* user: getrange() splits memory in halves */
 	bool bad_range;		/* user: getrange() lies about the range */
+	bool tiny_ranges;	/* user: VT_GTINY + x is data byte x % 4096 */
 	bool strong;		/* init with weak_barriers false */
 	struct page *pages[VT_PAGES];		/* iotlb */
+	/*
+	 * iotlb_lock protects the tree of iotlb against the lookups of vringh
+	 * (any context).  Only the case's own thread changes the tree: it
+	 * builds a new tree without the lock and swaps it in with the lock
+	 * held, interrupts off (vt_tree_install()).
+	 */
 	struct vhost_iotlb *iotlb;
-	spinlock_t iotlb_lock;		/* protects iotlb's tree */
+	spinlock_t iotlb_lock;	/* guards iotlb (see above) */
 
 	struct vringh vrh;
 	struct vringh_kiov riov, wiov;
@@ -103,6 +114,10 @@ struct vt_env {
 
 static DEFINE_MUTEX(vt_run_lock);
 static struct dentry *vt_dir;
+
+static char *only;
+module_param(only, charp, 0444);
+MODULE_PARM_DESC(only, "run only the cases whose name contains this string");
 
 /* ---- output ---- */
 
@@ -328,6 +343,13 @@ static bool vt_getrange(struct vringh *vrh, u64 addr, struct vringh_range *r)
 		r->offset = VT_BAD_UADDR - VT_GBAD;
 		return true;
 	}
+	if (e->tiny_ranges && addr >= VT_GTINY && addr < VT_GTINY + SZ_1G) {
+		r->start = addr;
+		r->end_incl = addr;
+		r->offset = e->ubase + e->data_off +
+			    (addr - VT_GTINY) % PAGE_SIZE - addr;
+		return true;
+	}
 	if (addr < VT_GBASE || addr >= VT_GBASE + e->size)
 		return false;
 	r->start = VT_GBASE;
@@ -494,21 +516,84 @@ static int vt_init_ring(struct vt_env *e, u64 features)
 	}
 }
 
-/* Map (perm != 0) or unmap page pair @pair of an iotlb environment. */
-static int vt_iotlb_set(struct vt_env *e, unsigned int pair, u32 perm)
+/* Exchange the maps of two trees. */
+static void vt_tree_swap(struct vhost_iotlb *a, struct vhost_iotlb *b)
+{
+	struct rb_root_cached root = a->root;
+	unsigned int nmaps = a->nmaps;
+	LIST_HEAD(tmp);
+
+	a->root = b->root;
+	b->root = root;
+	a->nmaps = b->nmaps;
+	b->nmaps = nmaps;
+	list_splice_init(&a->list, &tmp);
+	list_splice_init(&b->list, &a->list);
+	list_splice(&tmp, &b->list);
+}
+
+/*
+ * Make @next the live tree the way a device must (contract C): under the
+ * lock with interrupts off, nothing allocated or freed under it.  @next
+ * gets the old maps.
+ */
+static void vt_tree_install(struct vt_env *e, struct vhost_iotlb *next)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&e->iotlb_lock, flags);
+	vt_tree_swap(e->iotlb, next);
+	spin_unlock_irqrestore(&e->iotlb_lock, flags);
+}
+
+/* Map page pair @pair in @t with @perm, in pieces of @piece bytes. */
+static int vt_tree_add_pair(struct vt_env *e, struct vhost_iotlb *t,
+			    unsigned int pair, u32 perm, u64 piece)
+{
+	u64 start = VT_IOVA + 2ULL * pair * PAGE_SIZE, a;
+	phys_addr_t pa = page_to_phys(e->pages[2 * pair]);
+	int err;
+
+	for (a = 0; a < 2 * PAGE_SIZE; a += piece) {
+		err = vhost_iotlb_add_range(t, start + a, start + a + piece - 1,
+					    pa + a, perm);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Map (perm != 0) or unmap page pair @pair of an iotlb environment, in
+ * maps of @piece bytes.  Builds the new tree from the live one without the
+ * lock (only the case's thread changes it), then installs it.
+ */
+static int vt_iotlb_map(struct vt_env *e, unsigned int pair, u32 perm,
+			u64 piece)
 {
 	u64 start = VT_IOVA + 2ULL * pair * PAGE_SIZE;
+	u64 last = start + 2 * PAGE_SIZE - 1;
+	struct vhost_iotlb_map *m;
+	struct vhost_iotlb next;
 	int err = 0;
 
-	spin_lock(&e->iotlb_lock);
-	vhost_iotlb_del_range(e->iotlb, start, start + 2 * PAGE_SIZE - 1);
-	if (perm)
-		err = vhost_iotlb_add_range(e->iotlb, start,
-					    start + 2 * PAGE_SIZE - 1,
-					    page_to_phys(e->pages[2 * pair]),
-					    perm);
-	spin_unlock(&e->iotlb_lock);
+	vhost_iotlb_init(&next, VT_MAPS_MAX, 0);
+	for (m = vhost_iotlb_itree_first(e->iotlb, 0, U64_MAX); m && !err;
+	     m = vhost_iotlb_itree_next(m, 0, U64_MAX))
+		if (m->last < start || m->start > last)
+			err = vhost_iotlb_add_range(&next, m->start, m->last,
+						    m->addr, m->perm);
+	if (!err && perm)
+		err = vt_tree_add_pair(e, &next, pair, perm, piece);
+	if (!err)
+		vt_tree_install(e, &next);
+	vhost_iotlb_reset(&next);
 	return err;
+}
+
+static int vt_iotlb_set(struct vt_env *e, unsigned int pair, u32 perm)
+{
+	return vt_iotlb_map(e, pair, perm, 2 * PAGE_SIZE);
 }
 
 static int vt_mem_alloc(struct vt_env *e)
@@ -534,7 +619,7 @@ static int vt_mem_alloc(struct vt_env *e)
 	}
 
 	spin_lock_init(&e->iotlb_lock);
-	e->iotlb = vhost_iotlb_alloc(64, 0);	/* 6.1 refuses limit 0 */
+	e->iotlb = vhost_iotlb_alloc(VT_MAPS_MAX, 0);	/* 6.1 refuses limit 0 */
 	if (!e->iotlb)
 		return -ENOMEM;
 	for (i = 0; i < VT_PAGES; i += 2) {
@@ -1030,16 +1115,16 @@ static void vt_case_loop(struct vt_env *e)
 	vt_desc(e, 0, e->data_off, 8, F_NEXT, 1);
 	vt_desc(e, 1, e->data_off, 8, F_NEXT, 0);
 	vt_avail_add(e, 0);
-	VT_GETDESC_ERR(e, -ELOOP);
+	VT_GETDESC_ERR(e, -EINVAL);
 	/* every descriptor in one cycle, entered in the middle */
 	for (i = 0; i < e->num; i++)
 		vt_desc(e, i, e->data_off, 8, F_NEXT | F_WRITE,
 			(i + 1) % e->num);
 	vt_put16(e, e->avail_off + 4, 3);
-	VT_GETDESC_ERR(e, -ELOOP);
+	VT_GETDESC_ERR(e, -EINVAL);
 	vt_desc(e, 0, e->data_off, 8, F_NEXT, 0);	/* self loop */
 	vt_put16(e, e->avail_off + 4, 0);
-	VT_GETDESC_ERR(e, -ELOOP);
+	VT_GETDESC_ERR(e, -EINVAL);
 }
 
 static void vt_indirect_head(struct vt_env *e, u32 len, u16 flags)
@@ -1057,7 +1142,7 @@ static void vt_case_bad_indirect(struct vt_env *e)
 	vt_idesc(e, 1, e->data_off, 8, F_NEXT, 0);
 	vt_indirect_head(e, 64, 0);
 	vt_avail_add(e, 0);
-	VT_GETDESC_ERR(e, -ELOOP);	/* loop inside the table */
+	VT_GETDESC_ERR(e, -EINVAL);	/* loop inside the table */
 
 	vt_idesc(e, 1, e->data_off, 8, F_NEXT, 4);
 	VT_GETDESC_ERR(e, -EINVAL);	/* next past the table's end */
@@ -1184,8 +1269,8 @@ static void vt_case_iotlb_perm(struct vt_env *e)
 	vt_desc(e, 1, 6 * PAGE_SIZE + 8, 16, F_WRITE, 0);
 	vt_avail_add(e, 0);
 	VT_EQ(e, vt_getdesc(e, &head), 1);
-	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), -EPERM);
-	VT_EQ(e, vt_push(e, buf, sizeof(buf)), -EPERM);
+	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), -EFAULT);
+	VT_EQ(e, vt_push(e, buf, sizeof(buf)), -EFAULT);
 
 	/* Swapped, the same chain is fine. */
 	VT_EQ(e, vt_iotlb_set(e, 2, VHOST_MAP_RO), 0);
@@ -1200,7 +1285,7 @@ static void vt_case_iotlb_perm(struct vt_env *e)
 	vt_desc_at(e, e->desc_off, 2, VT_IOVA + 6 * PAGE_SIZE, 32, F_INDIRECT,
 		   0);
 	vt_avail_add(e, 2);
-	VT_GETDESC_ERR(e, -EPERM);
+	VT_GETDESC_ERR(e, -EFAULT);
 
 	/* The driver withdraws it.  A read-only ring: fetching works,
 	 * completing does not.
@@ -1209,13 +1294,13 @@ static void vt_case_iotlb_perm(struct vt_env *e)
 	vt_avail_add(e, 0);
 	VT_EQ(e, vt_iotlb_set(e, 0, VHOST_MAP_RO), 0);
 	VT_EQ(e, vt_getdesc(e, &head), 1);
-	VT_EQ(e, vt_complete(e, head, 4), -EPERM);
+	VT_EQ(e, vt_complete(e, head, 4), -EFAULT);
 	VT_EQ(e, e->vrh.last_used_idx, 0);
 	vt_notify_disable(e);
 	/* A write-only ring cannot even be polled. */
 	VT_EQ(e, vt_iotlb_set(e, 0, VHOST_MAP_WO), 0);
-	VT_GETDESC_ERR(e, -EPERM);
-	VT_EQ(e, vt_need_notify(e), -EPERM);
+	VT_GETDESC_ERR(e, -EFAULT);
+	VT_EQ(e, vt_need_notify(e), -EFAULT);
 	VT_EQ(e, vt_iotlb_set(e, 0, VHOST_MAP_RW), 0);
 	VT_EQ(e, vt_complete(e, head, 4), 0);
 }
@@ -1329,6 +1414,308 @@ static void vt_case_iotlb_remap(struct vt_env *e)
 		 ok, fault, r.rounds);
 }
 
+/* ---- chain length, segment caps ---- */
+
+/* Entries 0..@k-1 of the indirect table, chained, 16 bytes each. */
+static void vt_itable(struct vt_env *e, unsigned int k)
+{
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		vt_idesc(e, i, e->data_off + 16 * i, 16,
+			 i + 1 < k ? F_NEXT : 0, i + 1);
+}
+
+/* Descriptors 0..@k-1 of the ring chained; the last one points on. */
+static void vt_dchain(struct vt_env *e, unsigned int k, bool more)
+{
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		vt_desc(e, i, e->data_off + 1024 + 16 * i, 16,
+			i + 1 < k || more ? F_NEXT : 0, i + 1);
+}
+
+/* Descriptor @i points at the first @k entries of the indirect table. */
+static void vt_ipoint(struct vt_env *e, unsigned int i, unsigned int k)
+{
+	vt_desc_at(e, e->desc_off, i, vt_gaddr(e, e->indir_off), 16 * k,
+		   F_INDIRECT, 0);
+	vt_itable(e, k);
+}
+
+/*
+ * A chain holds at most num descriptors, direct and indirect together
+ * (the one that points at the table is not counted): -EINVAL beyond.
+ */
+static void vt_case_chain_len(struct vt_env *e)
+{
+	unsigned int n = e->num;
+	u16 head = 0;
+
+	vt_dchain(e, n, false);			/* the whole table */
+	vt_avail_add(e, 0);
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_rused(e), n);
+
+	vt_dchain(e, n - 1, true);		/* n - 1 direct + 1 indirect */
+	vt_ipoint(e, n - 1, 1);
+	vt_avail_add(e, 0);
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_rused(e), n);
+
+	vt_ipoint(e, 0, n);			/* a table of n */
+	vt_avail_add(e, 0);
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_rused(e), n);
+
+	vt_dchain(e, n - 1, true);		/* n - 1 direct + 2 indirect */
+	vt_ipoint(e, n - 1, 2);
+	vt_avail_add(e, 0);
+	VT_GETDESC_ERR(e, -EINVAL);
+	vt_ipoint(e, 0, n + 1);			/* a table of n + 1 */
+	VT_GETDESC_ERR(e, -EINVAL);
+	vt_dchain(e, 1, true);			/* 1 direct + n indirect */
+	vt_ipoint(e, 1, n);
+	VT_GETDESC_ERR(e, -EINVAL);
+
+	vt_ipoint(e, 1, n - 1);			/* the driver fixes it */
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_rused(e), n);
+}
+
+/* user: getrange() splits a descriptor into 1-byte ranges. */
+static void vt_case_user_tiny(struct vt_env *e)
+{
+	u8 *buf = kmalloc(1000, GFP_KERNEL);
+	u16 head = 0;
+
+	if (!buf) {
+		VT_OK(e, buf);
+		return;
+	}
+	e->tiny_ranges = true;
+	vt_desc_at(e, e->desc_off, 0, VT_GTINY, 1000, 0, 0);
+	vt_avail_add(e, 0);
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_rused(e), 1000);
+	VT_EQ(e, vt_pull(e, buf, 1000), 1000);
+	vt_check_pat(e, buf, e->data_off, 1000);
+
+	/* 70000 segments: more than one iov may hold (65535). */
+	vt_desc_at(e, e->desc_off, 1, VT_GTINY, 70000, 0, 0);
+	vt_avail_add(e, 1);
+	VT_GETDESC_ERR(e, -E2BIG);
+	kfree(buf);
+}
+
+/* iotlb: one descriptor over 128 maps of 64 bytes is one segment. */
+static void vt_case_iotlb_many_maps(struct vt_env *e)
+{
+	u64 r = 4 * PAGE_SIZE + 50, w = 4 * PAGE_SIZE + 100;
+	u8 *buf = kmalloc(8000, GFP_KERNEL);
+	u16 head = 0;
+
+	if (!buf) {
+		VT_OK(e, buf);
+		return;
+	}
+	VT_EQ(e, vt_iotlb_map(e, 2, VHOST_MAP_RW, 64), 0);
+	VT_EQ(e, e->iotlb->nmaps, VT_PAGES / 2 - 1 + 128);
+	vt_desc(e, 0, r, 8000, F_NEXT, 1);
+	vt_desc(e, 1, w, 3000, F_WRITE, 0);
+	vt_avail_add(e, 0);
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_rused(e), 1);
+	VT_EQ(e, vt_wused(e), 1);
+	VT_EQ(e, vt_pull(e, buf, 8000), 8000);
+	vt_check_pat(e, buf, r, 8000);
+	memset(buf, 0x33, 3000);
+	VT_EQ(e, vt_push(e, buf, 3000), 3000);
+	memset(buf, 0, 3000);
+	vt_rd(e, w, buf, 3000);
+	VT_EQ(e, memchr_inv(buf, 0x33, 3000), NULL);
+	kfree(buf);
+}
+
+/* ---- notify_enable when the used ring cannot be written ---- */
+
+static int vt_init_bad_used(struct vt_env *e, u64 features)
+{
+	int err;
+
+	if (e->mode == VT_USER)
+		return vringh_init_user(&e->vrh, features, e->num, true,
+					(vring_desc_t __user *)
+					(e->ubase + e->desc_off),
+					(vring_avail_t __user *)
+					(e->ubase + e->avail_off),
+					(vring_used_t __user *)VT_BAD_UADDR);
+	e->used_off = 6 * PAGE_SIZE;	/* page pair 3, read-only */
+	err = vt_init_ring(e, features);
+	return err ? err : vt_iotlb_set(e, 3, VHOST_MAP_RO);
+}
+
+/*
+ * used->flags (or avail_event) cannot be written: notify_enable says
+ * "more work" (false) every time, and the next getdesc finds nothing, which
+ * tells the device the ring is broken.  Nothing is logged (vringh.sh).
+ */
+static void vt_case_notify_fault(struct vt_env *e)
+{
+	const u64 feats[] = {
+		VT_FEATS, VT_FEATS | BIT_ULL(VIRTIO_RING_F_EVENT_IDX),
+	};
+	unsigned int f, i, more;
+	u16 head = 0;
+
+	for (f = 0; f < ARRAY_SIZE(feats); f++) {
+		vt_set_avail_idx(e, 0);
+		VT_EQ(e, vt_init_bad_used(e, feats[f]), 0);
+		for (i = 0, more = 0; i < 1000; i++)
+			more += !vt_notify_enable(e);
+		VT_EQ(e, more, 1000);
+		VT_EQ(e, vt_getdesc(e, &head), 0);
+		vt_notify_disable(e);
+		vt_desc(e, 0, e->data_off, 8, 0, 0);
+		vt_avail_add(e, 0);
+		VT_EQ(e, vt_getdesc(e, &head), 1);
+		VT_EQ(e, vt_complete(e, head, 0), -EFAULT);
+		VT_EQ(e, e->vrh.last_used_idx, 0);
+	}
+}
+
+/* ---- iotlb lookups from softirq and hardirq context ---- */
+
+#define VT_IRQ_LEN	256U
+#define VT_IRQ_RUNS	50U
+
+/* Timers that translate through a second ring on the case's IOTLB. */
+struct vt_irq {
+	struct vt_env *e;
+	struct vringh vrh;
+	struct timer_list timer;
+	struct hrtimer hrt;
+	int cpu;
+	bool stop;
+	/* Written by the callbacks only, read when they have stopped. */
+	unsigned int soft, soft_bad, hard, hard_bad;
+};
+
+/* Pull VT_IRQ_LEN bytes across a map boundary through @vrh; check them. */
+static bool vt_irq_pull(struct vringh *vrh)
+{
+	u64 off = 2 * PAGE_SIZE - VT_IRQ_LEN / 2;
+	struct kvec v = {
+		.iov_base = (void *)(uintptr_t)(VT_IOVA + off),
+		.iov_len = VT_IRQ_LEN,
+	};
+	struct vringh_kiov kiov;
+	u8 buf[VT_IRQ_LEN];
+	unsigned int i;
+
+	vringh_kiov_init(&kiov, &v, 1);
+	kiov.used = 1;
+	if (vringh_iov_pull_iotlb(vrh, &kiov, buf, sizeof(buf)) != sizeof(buf))
+		return false;
+	for (i = 0; i < sizeof(buf); i++)
+		if (buf[i] != vt_pat(off + i))
+			return false;
+	return true;
+}
+
+static void vt_irq_soft(struct timer_list *t)
+{
+	struct vt_irq *x = from_timer(x, t, timer);
+
+	WRITE_ONCE(x->soft, x->soft + 1);
+	if (!vt_irq_pull(&x->vrh))
+		x->soft_bad++;
+	if (READ_ONCE(x->stop))
+		return;
+	x->timer.expires = jiffies + 1;
+	add_timer_on(&x->timer, x->cpu);
+}
+
+static enum hrtimer_restart vt_irq_hard(struct hrtimer *t)
+{
+	struct vt_irq *x = container_of(t, struct vt_irq, hrt);
+
+	WRITE_ONCE(x->hard, x->hard + 1);
+	if (!vt_irq_pull(&x->vrh))
+		x->hard_bad++;
+	if (READ_ONCE(x->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ms_to_ktime(1));
+	return HRTIMER_RESTART;
+}
+
+/*
+ * The case's thread swaps the whole tree (same translations, maps of 256
+ * bytes or of two pages) and translates in process context, while a timer
+ * (softirq) and an hrtimer (hardirq) translate on the same CPU.  With a
+ * plain spin_lock in vringh this deadlocks (or lockdep reports it).
+ */
+static void vt_case_iotlb_irq(struct vt_env *e)
+{
+	unsigned long deadline = jiffies + 30 * HZ;
+	unsigned int pair, i, swaps = 0, pulls = 0, bad = 0;
+	struct vhost_iotlb *other;
+	struct vt_irq *x;
+	int err = 0;
+
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	other = vhost_iotlb_alloc(VT_MAPS_MAX, 0);
+	if (!x || !other) {
+		VT_OK(e, x && other);
+		goto out;
+	}
+	for (pair = 0; pair < VT_PAGES / 2 && !err; pair++)
+		err = vt_tree_add_pair(e, other, pair, VHOST_MAP_RW, 256);
+	if (!VT_EQ(e, err, 0))
+		goto out;
+	x->e = e;
+	vringh_set_iotlb(&x->vrh, e->iotlb, &e->iotlb_lock);
+
+	migrate_disable();
+	x->cpu = smp_processor_id();
+	timer_setup(&x->timer, vt_irq_soft, 0);
+	x->timer.expires = jiffies + 1;
+	add_timer_on(&x->timer, x->cpu);
+	hrtimer_init(&x->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	x->hrt.function = vt_irq_hard;
+	hrtimer_start(&x->hrt, ms_to_ktime(1), HRTIMER_MODE_REL_PINNED_HARD);
+
+	/* Bounded: a hang check, not a timed assertion. */
+	while ((READ_ONCE(x->soft) < VT_IRQ_RUNS ||
+		READ_ONCE(x->hard) < VT_IRQ_RUNS) &&
+	       time_before(jiffies, deadline)) {
+		vt_tree_install(e, other);
+		swaps++;
+		for (i = 0; i < 32; i++, pulls++)
+			if (!vt_irq_pull(&e->vrh))
+				bad++;
+		cond_resched();
+	}
+	WRITE_ONCE(x->stop, true);
+	hrtimer_cancel(&x->hrt);
+	del_timer_sync(&x->timer);
+	migrate_enable();
+
+	VT_EQ(e, bad, 0);
+	VT_EQ(e, x->soft_bad, 0);
+	VT_EQ(e, x->hard_bad, 0);
+	VT_OK(e, x->soft >= VT_IRQ_RUNS);
+	VT_OK(e, x->hard >= VT_IRQ_RUNS);
+	vt_print(e->out,
+		 "#   %u tree swaps; pulls: %u process, %u softirq, %u hardirq\n",
+		 swaps, pulls, x->soft, x->hard);
+out:
+	if (other)
+		vhost_iotlb_free(other);
+	kfree(x);
+}
+
 /* ---- benchmark: the per-packet path ---- */
 
 /* One packet of the per-packet path: fetch, copy, complete. */
@@ -1429,6 +1816,15 @@ static const struct vt_case vt_cases[] = {
 	{ "unmapped IOVAs, holes, wrap, no iotlb", vt_case_iotlb_unmapped,
 	  M_IOTLB },
 	{ "mappings replaced concurrently", vt_case_iotlb_remap, M_IOTLB },
+	{ "chain of at most num descriptors, indirect ones included",
+	  vt_case_chain_len, M_ALL },
+	{ "1-byte getrange ranges: one segment each, capped",
+	  vt_case_user_tiny, M_USER },
+	{ "one descriptor over 128 maps", vt_case_iotlb_many_maps, M_IOTLB },
+	{ "notify_enable with an unwritable used ring", vt_case_notify_fault,
+	  M_USER | M_IOTLB },
+	{ "lookups from softirq and hardirq while the tree is swapped",
+	  vt_case_iotlb_irq, M_IOTLB },
 	{ "benchmark", vt_case_bench, M_ALL, 256 },
 };
 
@@ -1469,7 +1865,8 @@ static int vt_run_all(struct vt_out *o)
 	}
 	for (mode = 0; mode < VT_NMODES; mode++)
 		for (c = vt_cases; c < vt_cases + ARRAY_SIZE(vt_cases); c++)
-			if (c->modes & BIT(mode))
+			if ((c->modes & BIT(mode)) &&
+			    (!only || !*only || strstr(c->name, only)))
 				vt_run_case(o, c, mode, e, &note);
 	vt_print(o, "1..%u\n", o->n);
 	kfree(note.buf);
