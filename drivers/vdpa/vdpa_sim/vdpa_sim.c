@@ -4,18 +4,27 @@
  *
  * One set of vDPA config ops shared by every simulated device type.  A
  * device reaches driver memory through one IOTLB per address space
- * (IOVA -> physical address): after reset each IOTLB is an identity map of
- * the whole address range, which is what the kernel's DMA API gives a
- * virtio driver bound through virtio_vdpa (dma_dev is the vDPA device
- * itself, 64-bit mask, dma-direct); vhost-vdpa replaces it through set_map
- * or dma_map/dma_unmap.  The datapath runs in one kthread worker per device,
+ * (IOVA -> physical address).  A reset empties every IOTLB, except for a
+ * device bound to virtio_vdpa: the kernel's own virtio drivers get an
+ * identity map of the whole address range, which is what the kernel's DMA
+ * API gives them (dma_dev is the vDPA device itself, 64-bit mask,
+ * dma-direct).  Nobody else ever sees that map: vhost-vdpa installs its
+ * user's mappings through set_map or dma_map/dma_unmap.  The datapath runs in one kthread worker per device,
  * queued by kicks; it serves every ready queue of a running device in
  * batches and goes back to sleep once the rings are empty.
+ *
+ * Every translation of a device happens in its datapath, under sim->lock,
+ * and every change of its IOTLBs (set_map, dma_map, dma_unmap, reset) holds
+ * sim->lock too: once a map operation returns, no copy uses the translation
+ * it replaced.  iommu_lock, which vringh takes around each lookup, is held
+ * only to swap in a tree built beforehand or to delete entries: nothing is
+ * allocated under it.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/nospec.h>
 #include <linux/slab.h>
 #include <net/netlink.h>
@@ -31,6 +40,14 @@
  * the vhost-vdpa user's own IOTLB bounds the real number.
  */
 #define VDPASIM_IOTLB_LIMIT	UINT_MAX
+
+/* Chains whose iov arrays grew beyond this many entries give them back. */
+#define VDPASIM_IOV_KEEP	64
+
+static char *map_ops = "set_map";
+module_param(map_ops, charp, 0444);
+MODULE_PARM_DESC(map_ops,
+		 "how devices created afterwards take mappings: \"set_map\" (default) or \"dma\" (dma_map/dma_unmap only, no set_map)");
 
 /* Status bits that must be set, and those that must not, to run. */
 #define VDPASIM_S_RUN		(VIRTIO_CONFIG_S_FEATURES_OK | \
@@ -82,35 +99,76 @@ static struct vhost_iotlb *vdpasim_vq_iotlb(struct vdpasim *sim, u16 idx)
 	return &sim->iommu[sim->group_asid[vdpasim_group(sim, idx)]];
 }
 
-/* Install the identity map. Caller holds sim->iommu_lock. */
+/*
+ * Make @next the IOTLB of address space @asid; @next gets the old tree,
+ * which the caller frees (outside iommu_lock).  Caller holds sim->lock.
+ */
+static void vdpasim_iotlb_swap(struct vdpasim *sim, u32 asid,
+			       struct vhost_iotlb *next)
+{
+	struct vhost_iotlb *cur = &sim->iommu[asid];
+	struct rb_root_cached root;
+	unsigned long flags;
+	unsigned int nmaps;
+	LIST_HEAD(old);
+
+	spin_lock_irqsave(&sim->iommu_lock, flags);
+	root = cur->root;
+	cur->root = next->root;
+	next->root = root;
+	nmaps = cur->nmaps;
+	cur->nmaps = next->nmaps;
+	next->nmaps = nmaps;
+	list_splice_init(&cur->list, &old);
+	list_splice_init(&next->list, &cur->list);
+	list_splice(&old, &next->list);
+	spin_unlock_irqrestore(&sim->iommu_lock, flags);
+}
+
+/* Install the identity map. Caller holds sim->lock. */
 static int vdpasim_iotlb_passthrough(struct vdpasim *sim, u32 asid)
 {
-	struct vhost_iotlb *iotlb = &sim->iommu[asid];
 	const u64 half = BIT_ULL(63);
+	struct vhost_iotlb next;
 	int ret;
 
-	vhost_iotlb_reset(iotlb);
-	sim->iommu_pt[asid] = false;
+	vhost_iotlb_init(&next, VDPASIM_IOTLB_LIMIT, 0);
 	/* Two halves: the size of [0, U64_MAX] does not fit in a u64. */
-	ret = vhost_iotlb_add_range(iotlb, 0, half - 1, 0, VHOST_MAP_RW);
+	ret = vhost_iotlb_add_range(&next, 0, half - 1, 0, VHOST_MAP_RW);
 	if (!ret)
-		ret = vhost_iotlb_add_range(iotlb, half, U64_MAX, half,
+		ret = vhost_iotlb_add_range(&next, half, U64_MAX, half,
 					    VHOST_MAP_RW);
-	if (ret) {
-		vhost_iotlb_reset(iotlb);
-		return ret;
-	}
-	sim->iommu_pt[asid] = true;
-	return 0;
+	if (!ret)
+		vdpasim_iotlb_swap(sim, asid, &next);
+	vhost_iotlb_reset(&next);
+	sim->iommu_pt[asid] = !ret;
+	return ret;
+}
+
+/* Map nothing in address space @asid. Caller holds sim->lock. */
+static void vdpasim_iotlb_clear(struct vdpasim *sim, u32 asid)
+{
+	struct vhost_iotlb none;
+
+	vhost_iotlb_init(&none, VDPASIM_IOTLB_LIMIT, 0);
+	vdpasim_iotlb_swap(sim, asid, &none);
+	vhost_iotlb_reset(&none);
+	sim->iommu_pt[asid] = false;
 }
 
 /* Leave passthrough mode before the first explicit mapping. */
 static void vdpasim_iotlb_claim(struct vdpasim *sim, u32 asid)
 {
-	if (sim->iommu_pt[asid]) {
-		vhost_iotlb_reset(&sim->iommu[asid]);
-		sim->iommu_pt[asid] = false;
-	}
+	if (sim->iommu_pt[asid])
+		vdpasim_iotlb_clear(sim, asid);
+}
+
+/* Whether the device is bound to the bus driver called @name. */
+static bool vdpasim_bound_to(struct vdpasim *sim, const char *name)
+{
+	struct device_driver *drv = READ_ONCE(sim->vdpa.dev.driver);
+
+	return drv && !strcmp(drv->name, name);
 }
 
 /* Stop using the ring of a queue, keeping its position. */
@@ -184,6 +242,13 @@ void vdpasim_config_changed(struct vdpasim *sim)
 }
 EXPORT_SYMBOL_GPL(vdpasim_config_changed);
 
+/* Stop the datapath until the driver resets the device; tell the driver. */
+static void vdpasim_stop_needs_reset(struct vdpasim *sim)
+{
+	WRITE_ONCE(sim->status, sim->status | VIRTIO_CONFIG_S_NEEDS_RESET);
+	vdpasim_config_changed(sim);
+}
+
 /**
  * vdpasim_set_needs_reset() - stop the device after a fatal ring error
  * @sim: the device
@@ -200,10 +265,53 @@ void vdpasim_set_needs_reset(struct vdpasim *sim)
 		return;
 	dev_warn_ratelimited(&sim->vdpa.dev,
 			     "malformed virtqueue, device needs reset\n");
-	WRITE_ONCE(sim->status, sim->status | VIRTIO_CONFIG_S_NEEDS_RESET);
-	vdpasim_config_changed(sim);
+	vdpasim_stop_needs_reset(sim);
 }
 EXPORT_SYMBOL_GPL(vdpasim_set_needs_reset);
+
+/* The address the current chain's copy failed at: where its iov stands. */
+static u64 vdpasim_vq_fault_addr(struct vdpasim_virtqueue *vq)
+{
+	const struct vringh_kiov *iov = vq->wiov.i < vq->wiov.used ?
+					&vq->wiov : &vq->riov;
+
+	if (iov->i >= iov->used)
+		return vq->desc_addr;
+	return (u64)(uintptr_t)iov->iov[iov->i].iov_base;
+}
+
+/**
+ * vdpasim_vq_fault() - a queue could not reach driver memory: stop the device
+ * @sim: the device
+ * @vq: the queue
+ * @err: the errno of the failed access
+ * @what: what was accessed ("used ring", "buffer", ...)
+ * @addr: the IOVA it was at
+ *
+ * Logs one rate-limited line naming the device, the queue and the address,
+ * then sets VIRTIO_CONFIG_S_NEEDS_RESET (see vdpasim_set_needs_reset()).
+ * On a device bound to vhost_vdpa an unmapped address most often is a
+ * DPDK 22.11 virtio-user client in its default IOVA mode: it puts virtual
+ * addresses in descriptors but maps physical ones.  The line says so.
+ *
+ * Context: process context, caller holds &vdpasim.lock.
+ */
+void vdpasim_vq_fault(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+		      int err, const char *what, u64 addr)
+{
+	bool user = vdpasim_bound_to(sim, "vhost_vdpa");
+
+	lockdep_assert_held(&sim->lock);
+	if (sim->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;
+	dev_err_ratelimited(&sim->vdpa.dev,
+			    "virtqueue %u: %s at iova 0x%llx not reachable (%d), device needs reset%s\n",
+			    vdpasim_vq_index(sim, vq), what, addr, err,
+			    user && err == -EFAULT ?
+			    "; is it mapped? DPDK 22.11 virtio-user needs --iova-mode=va" : "");
+	vdpasim_stop_needs_reset(sim);
+}
+EXPORT_SYMBOL_GPL(vdpasim_vq_fault);
 
 /**
  * vdpasim_vq_usable() - whether a queue can take or return buffers now
@@ -219,6 +327,23 @@ bool vdpasim_vq_usable(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 	return vq->ready && vq->live && vdpasim_running(sim);
 }
 EXPORT_SYMBOL_GPL(vdpasim_vq_usable);
+
+/*
+ * Empty an iov before the next chain.  One that a long chain grew beyond
+ * VDPASIM_IOV_KEEP entries goes back to its inline storage, so a queue
+ * keeps no large array for the life of the device.
+ */
+static void vdpasim_kiov_shrink(struct vringh_kiov *iov, struct kvec *inline_vec,
+				unsigned int n)
+{
+	if ((iov->max_num & ~VRINGH_IOV_ALLOCATED) > VDPASIM_IOV_KEEP) {
+		vringh_kiov_cleanup(iov);
+		vringh_kiov_init(iov, inline_vec, n);
+	}
+	iov->i = 0;
+	iov->used = 0;
+	iov->consumed = 0;
+}
 
 /**
  * vdpasim_vq_get() - take the next available descriptor chain
@@ -237,12 +362,8 @@ int vdpasim_vq_get(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 	int ret;
 
 	lockdep_assert_held(&sim->lock);
-	vq->riov.i = 0;
-	vq->riov.used = 0;
-	vq->riov.consumed = 0;
-	vq->wiov.i = 0;
-	vq->wiov.used = 0;
-	vq->wiov.consumed = 0;
+	vdpasim_kiov_shrink(&vq->riov, vq->rvec, ARRAY_SIZE(vq->rvec));
+	vdpasim_kiov_shrink(&vq->wiov, vq->wvec, ARRAY_SIZE(vq->wvec));
 	ret = vringh_getdesc_iotlb(&vq->vring, &vq->riov, &vq->wiov,
 				   &vq->head, GFP_NOIO);
 	if (ret > 0)
@@ -380,23 +501,36 @@ EXPORT_SYMBOL_GPL(vdpasim_put_stat);
  */
 static bool vdpasim_serve_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 {
-	int n;
+	int n, ret;
 
 	vringh_notify_disable_iotlb(&vq->vring);
 	n = sim->dev_attr.process_vq(sim, vq, VDPASIM_BATCH);
-	if (n >= 0) {
-		int ret = vdpasim_vq_notify(sim, vq);
-
-		if (ret < 0)
-			n = ret;
-	}
 	if (n < 0) {
-		vdpasim_set_needs_reset(sim);
+		vdpasim_vq_fault(sim, vq, n, "buffer", vdpasim_vq_fault_addr(vq));
+		return false;
+	}
+	ret = vdpasim_vq_notify(sim, vq);
+	if (ret < 0) {
+		vdpasim_vq_fault(sim, vq, ret, "avail ring", vq->driver_addr);
 		return false;
 	}
 	if (n >= VDPASIM_BATCH)
 		return true;
-	return !vringh_notify_enable_iotlb(&vq->vring);
+	if (vringh_notify_enable_iotlb(&vq->vring))
+		return false;
+	/*
+	 * "More work": a chain was added meanwhile, or the used ring could
+	 * not be written (vringh reports that the same way).  Look: finding
+	 * nothing means the ring is broken, not that the queue is busy.
+	 */
+	n = vdpasim_vq_get(sim, vq);
+	if (n > 0) {
+		vdpasim_vq_unget(sim, vq);
+		return true;
+	}
+	vdpasim_vq_fault(sim, vq, n ? n : -EFAULT, "used ring",
+			 vq->device_addr);
+	return false;
 }
 
 static void vdpasim_work(struct kthread_work *work)
@@ -448,16 +582,18 @@ static void vdpasim_reset_core(struct vdpasim *sim)
 	for (i = 0; i < sim->dev_attr.ngroups; i++)
 		sim->group_asid[i] = 0;
 
-	spin_lock(&sim->iommu_lock);
 	for (i = 0; i < sim->dev_attr.nas; i++) {
-		int ret = vdpasim_iotlb_passthrough(sim, i);
+		int ret = 0;
 
+		if (vdpasim_bound_to(sim, "virtio_vdpa"))
+			ret = vdpasim_iotlb_passthrough(sim, i);
+		else
+			vdpasim_iotlb_clear(sim, i);
 		if (ret)
 			dev_warn(&sim->vdpa.dev,
 				 "address space %u: cannot install its identity map (%d)\n",
 				 i, ret);
 	}
-	spin_unlock(&sim->iommu_lock);
 }
 
 static void vdpasim_do_reset(struct vdpasim *sim)
@@ -901,28 +1037,29 @@ static int vdpasim_set_map(struct vdpa_device *vdpa, unsigned int asid,
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 	struct vhost_iotlb_map *map;
-	struct vhost_iotlb *ours;
+	struct vhost_iotlb next;
 	int ret = 0;
 
 	if (asid >= sim->dev_attr.nas)
 		return -EINVAL;
 	asid = array_index_nospec(asid, sim->dev_attr.nas);
-	ours = &sim->iommu[asid];
 
-	spin_lock(&sim->iommu_lock);
-	vhost_iotlb_reset(ours);
-	sim->iommu_pt[asid] = false;
-	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
-	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
-		ret = vhost_iotlb_add_range_ctx(ours, map->start, map->last,
+	/* Built beside the live tree, swapped in whole: nothing in between. */
+	vhost_iotlb_init(&next, VDPASIM_IOTLB_LIMIT, 0);
+	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map && !ret;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX))
+		ret = vhost_iotlb_add_range_ctx(&next, map->start, map->last,
 						map->addr, map->perm,
 						map->opaque);
-		if (ret) {
-			vhost_iotlb_reset(ours);
-			break;
-		}
-	}
-	spin_unlock(&sim->iommu_lock);
+	/* A failed update leaves nothing mapped, as the old code did. */
+	if (ret)
+		vhost_iotlb_reset(&next);
+
+	mutex_lock(&sim->lock);
+	vdpasim_iotlb_swap(sim, asid, &next);
+	sim->iommu_pt[asid] = false;
+	mutex_unlock(&sim->lock);
+	vhost_iotlb_reset(&next);
 	return ret;
 }
 
@@ -943,14 +1080,19 @@ static int vdpasim_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 		return -EINVAL;
 	asid = array_index_nospec(asid, sim->dev_attr.nas);
 
-	spin_lock(&sim->iommu_lock);
+	/*
+	 * sim->lock excludes every translation of this device (they all run
+	 * in its datapath), so the entry is added without iommu_lock: no
+	 * allocation under the spinlock.
+	 */
+	mutex_lock(&sim->lock);
 	vdpasim_iotlb_claim(sim, asid);
 	if (vhost_iotlb_itree_first(&sim->iommu[asid], iova, last))
 		ret = -EEXIST;
 	else
 		ret = vhost_iotlb_add_range_ctx(&sim->iommu[asid], iova, last,
 						pa, perm, opaque);
-	spin_unlock(&sim->iommu_lock);
+	mutex_unlock(&sim->lock);
 	return ret;
 }
 
@@ -959,6 +1101,7 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
 	u64 last = iova + size - 1;
+	unsigned long flags;
 
 	if (asid >= sim->dev_attr.nas || !size)
 		return -EINVAL;
@@ -966,10 +1109,13 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 		last = U64_MAX;
 	asid = array_index_nospec(asid, sim->dev_attr.nas);
 
-	spin_lock(&sim->iommu_lock);
+	/* Waits for the datapath: no copy uses the range after this. */
+	mutex_lock(&sim->lock);
 	vdpasim_iotlb_claim(sim, asid);
+	spin_lock_irqsave(&sim->iommu_lock, flags);
 	vhost_iotlb_del_range(&sim->iommu[asid], iova, last);
-	spin_unlock(&sim->iommu_lock);
+	spin_unlock_irqrestore(&sim->iommu_lock, flags);
+	mutex_unlock(&sim->lock);
 	return 0;
 }
 
@@ -1038,6 +1184,12 @@ static const struct vdpa_config_ops vdpasim_config_ops = {
 	.free			= vdpasim_free,
 };
 
+/*
+ * The same without set_map (map_ops=dma): a parent that takes mappings one
+ * range at a time, to test bus drivers against such parents.
+ */
+static struct vdpa_config_ops vdpasim_dma_config_ops __ro_after_init;
+
 static bool vdpasim_attr_valid(const struct vdpasim_dev_attr *attr)
 {
 	return attr->nvqs && attr->nvqs <= U16_MAX && attr->ngroups &&
@@ -1098,14 +1250,15 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 {
 	struct vdpa_device *vdpa;
 	struct vdpasim *sim;
-	u32 i;
 	int ret;
 
 	if (!vdpasim_attr_valid(attr))
 		return ERR_PTR(-EINVAL);
 
-	vdpa = __vdpa_alloc_device(parent, &vdpasim_config_ops, attr->ngroups,
-				   attr->nas, attr->alloc_size, name, false);
+	vdpa = __vdpa_alloc_device(parent, strcmp(map_ops, "dma") ?
+				   &vdpasim_config_ops : &vdpasim_dma_config_ops,
+				   attr->ngroups, attr->nas, attr->alloc_size,
+				   name, false);
 	if (IS_ERR(vdpa))
 		return ERR_CAST(vdpa);
 	sim = vdpa_to_sim(vdpa);
@@ -1135,12 +1288,6 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	mutex_lock(&sim->lock);
 	vdpasim_reset_core(sim);
 	mutex_unlock(&sim->lock);
-	for (i = 0; i < attr->nas; i++) {
-		if (!sim->iommu_pt[i]) {
-			ret = -ENOMEM;
-			goto err;
-		}
-	}
 	sim->dev_attr.free = attr->free;
 	return sim;
 
@@ -1149,6 +1296,24 @@ err:
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(vdpasim_create);
+
+static int __init vdpasim_init(void)
+{
+	if (strcmp(map_ops, "set_map") && strcmp(map_ops, "dma")) {
+		pr_err("vdpa_sim: map_ops is \"set_map\" or \"dma\", not \"%s\"\n",
+		       map_ops);
+		return -EINVAL;
+	}
+	vdpasim_dma_config_ops = vdpasim_config_ops;
+	vdpasim_dma_config_ops.set_map = NULL;
+	return 0;
+}
+module_init(vdpasim_init);
+
+static void __exit vdpasim_exit(void)
+{
+}
+module_exit(vdpasim_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vDPA device simulator core");

@@ -144,9 +144,11 @@ struct vdpasim_dev_attr {
  * @features: features the driver accepted
  * @generation: configuration generation, bumped on every change
  * @group_asid: address space of each virtqueue group
- * @iommu_lock: protects @iommu and @iommu_pt; taken by vringh around its
- *	translations
- * @iommu: one IOTLB per address space (IOVA -> physical address)
+ * @iommu_lock: taken by vringh around each translation (with interrupts
+ *	off); the core holds it, with &vdpasim.lock, only to swap in a tree
+ *	built beforehand or to delete entries, never to allocate
+ * @iommu: one IOTLB per address space (IOVA -> physical address); changed
+ *	only under &vdpasim.lock, which every translation also holds
  * @iommu_pt: the IOTLB of an address space is still the identity
  *	passthrough installed at reset
  * @worker: the datapath thread
@@ -166,7 +168,7 @@ struct vdpasim {
 	u32 generation;
 	u32 *group_asid;
 
-	spinlock_t iommu_lock; /* @iommu and @iommu_pt */
+	spinlock_t iommu_lock; /* vringh's lookups in @iommu, see above */
 	struct vhost_iotlb *iommu;
 	bool *iommu_pt;
 
@@ -235,6 +237,8 @@ ssize_t vdpasim_push(struct vdpasim_virtqueue *vq, const void *src,
 		     size_t len);
 void vdpasim_config_changed(struct vdpasim *sim);
 void vdpasim_set_needs_reset(struct vdpasim *sim);
+void vdpasim_vq_fault(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+		      int err, const char *what, u64 addr);
 int vdpasim_put_stat(struct sk_buff *msg, const char *name, u64 value);
 
 #endif /* _VDPA_SIM_H */
