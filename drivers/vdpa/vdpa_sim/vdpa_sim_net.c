@@ -3,8 +3,10 @@
  * Simulated virtio-net vDPA device: a loopback NIC.
  *
  * A frame sent on transmit queue 2k+1 comes back on receive queue 2k.
- * Queue 2 * max_vqp is the control queue; it sits alone in group 1 so that
- * a vhost-vdpa user can give it its own address space.
+ * Where the control queue is depends on the negotiated features (virtio
+ * 1.2, 5.1.2): queue 2 without VIRTIO_NET_F_MQ, queue 2 * max_vqp with it.
+ * It sits alone in group 1 so that a vhost-vdpa user can give it its own
+ * address space.
  */
 
 #include <linux/debugfs.h>
@@ -44,31 +46,45 @@ static unsigned int max_vqp = 8;
 module_param(max_vqp, uint, 0444);
 MODULE_PARM_DESC(max_vqp, "Most queue pairs a device can be given (1-256, default 8)");
 
+/* What a virtqueue is for under the negotiated features. */
+enum vdpasim_net_role {
+	VDPASIM_NET_RX,		/* filled by the transmit queue of its pair */
+	VDPASIM_NET_TX,		/* served: frames loop back to the pair's RX */
+	VDPASIM_NET_CVQ,	/* served: control commands */
+	VDPASIM_NET_UNUSED,	/* beyond the current queue pairs: not served */
+};
+
 /**
  * struct vdpasim_net - a simulated virtio-net device
  * @sim: the simulator core; must stay the first member
  * @mac_init: MAC address provisioned (or drawn) at creation
  * @mtu: MTU in the config space; longer frames are dropped
  * @max_vqp: queue pairs provisioned at creation
- * @cvq: index of the control queue
  * @mac: MAC address in the config space (control command MAC_ADDR_SET)
  * @cur_vqp: queue pairs the driver selected (control command VQ_PAIRS_SET)
+ * @roles_valid: the core's &vdpasim_virtqueue.passive flags follow the
+ *	roles of @roles_features and @roles_vqp
+ * @roles_features: features the passive flags were derived from
+ * @roles_vqp: @cur_vqp the passive flags were derived from
  * @link_up: link state (debugfs "link"); survives resets
  * @buf: bounce buffer of PAGE_SIZE bytes for the loopback copy
  * @debugfs: this device's debugfs directory
  *
- * @mac_init, @mtu, @max_vqp and @cvq are set at creation; @mac, @cur_vqp,
- * @link_up and @buf are protected by &vdpasim.lock; @debugfs is set at
- * creation and cleared under the management device's lock (dev_del).
+ * @mac_init, @mtu and @max_vqp are set at creation; @mac, @cur_vqp,
+ * @roles_*, @link_up and @buf are protected by &vdpasim.lock; @debugfs is
+ * set at creation and cleared under the management device's lock
+ * (dev_del).
  */
 struct vdpasim_net {
 	struct vdpasim sim;
 	u8 mac_init[ETH_ALEN];
 	u16 mtu;
 	u16 max_vqp;
-	u32 cvq;
 	u8 mac[ETH_ALEN];
 	u16 cur_vqp;
+	bool roles_valid;
+	u64 roles_features;
+	u16 roles_vqp;
 	bool link_up;
 	u8 *buf;
 	struct dentry *debugfs;
@@ -86,9 +102,84 @@ static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 	return container_of(sim, struct vdpasim_net, sim);
 }
 
+/*
+ * The role of queue @idx under the negotiated features and the current
+ * queue pairs; the only place that knows the queue layout.  With CTRL_VQ
+ * but without MQ there is one pair and the control queue is queue 2; with
+ * both, the control queue is queue 2 * max_vqp and cur_vqp pairs are
+ * served.  Without CTRL_VQ nothing can select pairs: every pair the driver
+ * enables is served (DPDK's virtio-user emulates the control queue and
+ * enables pairs itself; vhost-vdpa test drivers use any pair).
+ *
+ * Caller holds &vdpasim.lock, or accepts a stale answer (get_vq_group may
+ * be asked without it; features do not change while the device runs).
+ */
+static enum vdpasim_net_role vdpasim_net_role(const struct vdpasim_net *net,
+					      u16 idx)
+{
+	u64 features = READ_ONCE(net->sim.features);
+	bool mq = features & BIT_ULL(VIRTIO_NET_F_MQ);
+	u32 pairs = net->max_vqp;
+
+	if (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) {
+		if (idx == (mq ? 2 * net->max_vqp : 2))
+			return VDPASIM_NET_CVQ;
+		pairs = mq ? READ_ONCE(net->cur_vqp) : 1;
+	}
+	if (idx >= 2 * pairs)
+		return VDPASIM_NET_UNUSED;
+	return idx & 1 ? VDPASIM_NET_TX : VDPASIM_NET_RX;
+}
+
+/*
+ * Make the core's passive flags follow the roles: the thread serves only
+ * transmit queues and the control queue.  Returns true if a flag changed.
+ * Caller holds &vdpasim.lock.
+ */
+static bool vdpasim_net_sync_roles(struct vdpasim_net *net)
+{
+	struct vdpasim *sim = &net->sim;
+	bool changed = false;
+	u32 i;
+
+	if (net->roles_valid && net->roles_features == sim->features &&
+	    net->roles_vqp == net->cur_vqp)
+		return false;
+	for (i = 0; i < sim->dev_attr.nvqs; i++) {
+		enum vdpasim_net_role role = vdpasim_net_role(net, i);
+		bool passive = role != VDPASIM_NET_TX && role != VDPASIM_NET_CVQ;
+
+		changed |= sim->vqs[i].passive != passive;
+		sim->vqs[i].passive = passive;
+	}
+	net->roles_valid = true;
+	net->roles_features = sim->features;
+	net->roles_vqp = net->cur_vqp;
+	return changed;
+}
+
+/*
+ * After a reset the features are not known yet: leave every queue that
+ * may be served once they are (the transmit queues, both places of the
+ * control queue) to the thread.  The first batch after DRIVER_OK calls
+ * vdpasim_net_sync_roles(), so a queue that turns out to be a receive or
+ * unused queue costs one empty call.  Caller holds &vdpasim.lock.
+ */
+static void vdpasim_net_reset_roles(struct vdpasim_net *net)
+{
+	struct vdpasim *sim = &net->sim;
+	u32 i;
+
+	for (i = 0; i < sim->dev_attr.nvqs; i++)
+		sim->vqs[i].passive = !(i & 1) && i != 2 &&
+				      i != 2 * net->max_vqp;
+	net->roles_valid = false;
+}
+
 static u32 vdpasim_net_get_vq_group(struct vdpasim *sim, u16 idx)
 {
-	return idx == sim_to_net(sim)->cvq ? VDPASIM_NET_GROUP_CVQ : 0;
+	return vdpasim_net_role(sim_to_net(sim), idx) == VDPASIM_NET_CVQ ?
+	       VDPASIM_NET_GROUP_CVQ : 0;
 }
 
 static void vdpasim_net_copy_stats(struct vdpasim_virtqueue *txq,
@@ -293,14 +384,28 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 				  unsigned int budget)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
-	u32 idx = vq - sim->vqs;
+	int n;
 
-	if (idx == net->cvq)
-		return vdpasim_net_cvq(net, vq, budget);
-	if (idx & 1)
+	vdpasim_net_sync_roles(net);
+	switch (vdpasim_net_role(net, vq - sim->vqs)) {
+	case VDPASIM_NET_TX:
 		return vdpasim_net_tx(net, vq, budget);
-	/* Receive queues are filled by their transmit queue. */
-	return 0;
+	case VDPASIM_NET_CVQ:
+		n = vdpasim_net_cvq(net, vq, budget);
+		/*
+		 * VQ_PAIRS_SET changed which transmit queues are served:
+		 * another pass serves what the new ones already hold.
+		 */
+		if (n >= 0 && vdpasim_net_sync_roles(net))
+			n = budget;
+		return n;
+	default:
+		/*
+		 * Receive queues are filled by their transmit queue; queues
+		 * beyond the current pairs are not served.
+		 */
+		return 0;
+	}
 }
 
 /*
@@ -349,7 +454,7 @@ static int vdpasim_net_get_stats(struct vdpasim *sim,
 	if (!ret)
 		ret = vdpasim_put_stat(msg, "completed_desc",
 				       vq->stats.completed_desc);
-	if (ret || idx == sim_to_net(sim)->cvq)
+	if (ret || vdpasim_net_role(sim_to_net(sim), idx) == VDPASIM_NET_CVQ)
 		return ret;
 	ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
 	if (!ret)
@@ -363,6 +468,7 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 
 	ether_addr_copy(net->mac, net->mac_init);
 	net->cur_vqp = 1;
+	vdpasim_net_reset_roles(net);
 }
 
 static void vdpasim_net_free(struct vdpasim *sim)
@@ -501,7 +607,7 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	struct vdpasim_dev_attr attr;
 	struct vdpasim_net *net;
 	struct vdpasim *sim;
-	u16 vqp, mtu, i;
+	u16 vqp, mtu;
 	int ret;
 
 	ret = vdpasim_net_config(mdev, name, config, &attr, &vqp, &mtu);
@@ -519,9 +625,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		eth_random_addr(net->mac_init);
 	net->mtu = mtu;
 	net->max_vqp = vqp;
-	net->cvq = 2 * vqp;
-	for (i = 0; i < vqp; i++)
-		sim->vqs[2 * i].passive = true;
 	net->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!net->buf) {
 		ret = -ENOMEM;
