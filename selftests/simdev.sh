@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Corners of the net and block simulators, driven through vhost-vdpa by
 # tools/simdev-probe: where the control queue is with and without MQ and
-# which queue pairs are served.
+# which queue pairs are served; the block device's SIZE_MAX / SEG_MAX, a
+# huge request that must not hold the device, capacity_mb checked when it
+# is written, the RAM disk charged to its creator's memory cgroup.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 
 PROBE=$TOOLS/bin/simdev-probe
+CAP=/sys/module/vdpa_sim_blk/parameters/capacity_mb
 
 vv_require vdpa jq "$PROBE" "$VV_NET"
 work=$(mktemp -d)
@@ -79,5 +82,85 @@ node=$(vv_add sc1 vdpasim_net) && t_ok "net device sc1 with 1 pair" ||
 	t_fail "net device sc1"
 vv_tap "$PROBE" cvq "$node"
 t_check "delete sc1" vdpa dev del sc1
+
+# --- block: capacity_mb is checked when written --------------------------
+t_eq "capacity_mb is 128" "$(cat "$CAP")" 128
+t_refuse "capacity_mb 0 is refused" "Invalid argument" \
+	bash -c "echo 0 > $CAP"
+t_refuse "capacity_mb 1048577 is refused" "Invalid argument" \
+	bash -c "echo 1048577 > $CAP"
+t_refuse "capacity_mb abc is refused" "Invalid argument" \
+	bash -c "echo abc > $CAP"
+t_eq "capacity_mb is still 128" "$(cat "$CAP")" 128
+t_check "capacity_mb 2048" sh -c "echo 2048 > $CAP"
+
+# --- block: SIZE_MAX / SEG_MAX and a huge request --------------------------
+node=$(vv_add sb0 vdpasim_blk) && t_ok "block device sb0 of 2 GiB ($node)" ||
+	t_fail "block device sb0"
+echo 128 >"$CAP"
+hold_start blk "$PROBE" blk --hold "$node"
+t0=$(date +%s%N)
+out=$(timeout 60 vdpa -j dev config show sb0 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_diag "dev config show with a 1 GiB request posted: $ms ms"
+if jq -e '.config.sb0' <<<"$out" >/dev/null 2>&1; then
+	t_ok "dev config show answers with a 1 GiB request posted"
+else
+	t_fail "dev config show answers with a 1 GiB request posted"
+	t_diag "$out"
+fi
+if [ "$ms" -lt 5000 ]; then
+	t_ok "dev config show finishes within 5 s with a 1 GiB request posted"
+else
+	t_fail "dev config show finishes within 5 s with a 1 GiB request posted ($ms ms)"
+fi
+hold_next blk 2
+t_eq "vstats: 5 requests counted oversized" "$(stat_of sb0 0 oversized)" 5
+t_eq "vstats: 5 requests counted failed" "$(stat_of sb0 0 failed)" 5
+hold_end blk
+if dmesg | grep -q "sb0: request beyond size_max 65536 or seg_max 64"; then
+	t_ok "dmesg names the device and the limits"
+else
+	t_fail "dmesg names the device and the limits"
+fi
+t_check "delete sb0" vdpa dev del sb0
+
+# --- block: the RAM disk is charged to its creator's memory cgroup -------
+cgroot=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -z "$cgroot" ]; then
+	cgmnt=$work/cgroup
+	mkdir -p "$cgmnt"
+	mount -t cgroup2 none "$cgmnt" && cgroot=$cgmnt
+fi
+if [ -n "$cgroot" ] && grep -qw memory "$cgroot/cgroup.controllers" &&
+   echo +memory >"$cgroot/cgroup.subtree_control" 2>/dev/null; then
+	cg=$cgroot/simdev.$$
+	mkdir "$cg"
+	t_check "create block device sm0 from a memory cgroup" \
+		sh -c "echo \$\$ > $cg/cgroup.procs &&
+		       exec vdpa dev add name sm0 mgmtdev vdpasim_blk"
+	before=$(cat "$cg/memory.current")
+	node=$(vv_node sm0)
+	t_check "write and read back 32 MiB from outside the cgroup" \
+		"$VV_NET" -Q -n 1024 -s 32768 "$node"
+	after=$(cat "$cg/memory.current")
+	t_diag "memory.current of the creator's cgroup: $before -> $after"
+	if [ $((after - before)) -ge $((32 << 20)) ]; then
+		t_ok "the creator's cgroup is charged for the 32 MiB written"
+	else
+		t_fail "the creator's cgroup is charged for the 32 MiB written"
+	fi
+	t_check "delete sm0" vdpa dev del sm0
+	wait_for 5 test "$(cat "$cg/memory.current")" -lt $((1 << 20))
+	t_diag "memory.current after delete: $(cat "$cg/memory.current")"
+	if [ "$(cat "$cg/memory.current")" -lt $((1 << 20)) ]; then
+		t_ok "deleting the device uncharges it"
+	else
+		t_fail "deleting the device uncharges it"
+	fi
+	rmdir "$cg" && cg=
+else
+	t_diag "no cgroup2 memory controller: accounting not tested"
+fi
 
 t_done
