@@ -4,12 +4,14 @@
 # tools/simdev-probe: where the control queue is with and without MQ and
 # which queue pairs are served; the block device's SIZE_MAX / SEG_MAX, a
 # huge request that must not hold the device, capacity_mb checked when it
-# is written, the RAM disk charged to its creator's memory cgroup.
+# is written, the RAM disk charged to its creator's memory cgroup; and
+# module unload racing with device lookups.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 
 PROBE=$TOOLS/bin/simdev-probe
 CAP=/sys/module/vdpa_sim_blk/parameters/capacity_mb
+UNLOAD_ROUNDS=${SIMDEV_UNLOAD_ROUNDS:-15}
 
 vv_require vdpa jq "$PROBE" "$VV_NET"
 work=$(mktemp -d)
@@ -163,4 +165,39 @@ else
 	t_diag "no cgroup2 memory controller: accounting not tested"
 fi
 
+# --- module unload racing with device lookups -----------------------------
+# Devices are looked up (and referenced) by netlink readers while the
+# module exit deletes them; every round must end with the bus empty and
+# no kernel report.
+reader() {
+	while :; do
+		vdpa dev show >/dev/null 2>&1
+		vdpa dev config show >/dev/null 2>&1
+	done
+}
+reader &
+rpid=$!
+start=$SECONDS
+ok=1
+for i in $(seq "$UNLOAD_ROUNDS"); do
+	modprobe vdpa_sim_net && modprobe vdpa_sim_blk &&
+	vdpa dev add name ur0 mgmtdev vdpasim_net max_vqp 2 &&
+	vdpa dev add name ur1 mgmtdev vdpasim_net &&
+	vdpa dev add name ur2 mgmtdev vdpasim_blk &&
+	vdpa dev add name ur3 mgmtdev vdpasim_blk &&
+	rmmod vdpa_sim_net && rmmod vdpa_sim_blk || { ok=0; break; }
+	[ -z "$(ls /sys/bus/vdpa/devices)" ] || { ok=0; break; }
+done
+kill "$rpid"
+wait "$rpid" 2>/dev/null
+if [ "$ok" = 1 ]; then
+	t_ok "$UNLOAD_ROUNDS rounds of add 4 devices + rmmod leave the bus empty"
+else
+	t_fail "unload round $i"
+fi
+if [ $((SECONDS - start)) -lt 300 ]; then
+	t_ok "the unload rounds finish within 300 s ($((SECONDS - start)) s)"
+else
+	t_fail "the unload rounds finish within 300 s ($((SECONDS - start)) s)"
+fi
 t_done

@@ -13,13 +13,14 @@
  * zeroes requests cover a bounded range and visit only allocated pages.
  */
 
+#include <linux/completion.h>
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
-#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <uapi/linux/virtio_blk.h>
 #include <uapi/linux/virtio_ids.h>
@@ -84,9 +85,13 @@ struct vdpasim_blk {
 
 static_assert(offsetof(struct vdpasim_blk, sim) == 0);
 
-/* Devices not yet freed; module exit waits for them. */
-static atomic_t vdpasim_blk_count = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(vdpasim_blk_wq);
+/*
+ * Devices not yet freed, plus one for the module itself until its exit
+ * starts; the free of the last one completes vdpasim_blk_gone (see
+ * vdpasim_blk_free()).
+ */
+static atomic_t vdpasim_blk_count = ATOMIC_INIT(1);
+static DECLARE_COMPLETION(vdpasim_blk_gone);
 
 static struct vdpasim_blk *sim_to_blk(struct vdpasim *sim)
 {
@@ -484,6 +489,14 @@ static void vdpasim_blk_reset(struct vdpasim *sim)
 	sim_to_blk(sim)->oversized = 0;
 }
 
+/*
+ * Module exit waits for the free of every device, which may come after
+ * exit started (see vdpasim_net_free() in vdpa_sim_net.c for the whole
+ * argument): the decrement to zero is followed only by complete(), whose
+ * waiter cannot return before complete() let go of the completion, inside
+ * an RCU read-side section that free_module() waits for before it frees
+ * this module's text.
+ */
 static void vdpasim_blk_free(struct vdpasim *sim)
 {
 	struct vdpasim_blk *blk = sim_to_blk(sim);
@@ -494,8 +507,10 @@ static void vdpasim_blk_free(struct vdpasim *sim)
 		__free_page(page);
 	xa_destroy(&blk->pages);
 	mem_cgroup_put(blk->memcg);
+	rcu_read_lock();
 	if (atomic_dec_and_test(&vdpasim_blk_count))
-		wake_up(&vdpasim_blk_wq);
+		complete(&vdpasim_blk_gone);
+	rcu_read_unlock();
 }
 
 static const struct vdpasim_dev_attr vdpasim_blk_attr = {
@@ -586,7 +601,9 @@ static void __exit vdpasim_blk_exit(void)
 {
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_blk_mgmtdev);
-	wait_event(vdpasim_blk_wq, !atomic_read(&vdpasim_blk_count));
+	/* No dev_add any more: drop the module's own count, wait for the rest. */
+	if (!atomic_dec_and_test(&vdpasim_blk_count))
+		wait_for_completion(&vdpasim_blk_gone);
 	root_device_unregister(vdpasim_blk_mgmtdev.device);
 }
 

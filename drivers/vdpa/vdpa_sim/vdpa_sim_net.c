@@ -12,10 +12,11 @@
 #include <linux/debugfs.h>
 #include <linux/etherdevice.h>
 #include <linux/fs.h>
+#include <linux/completion.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/wait.h>
 #include <uapi/linux/vdpa.h>
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
@@ -93,9 +94,13 @@ struct vdpasim_net {
 static_assert(offsetof(struct vdpasim_net, sim) == 0);
 
 static struct dentry *vdpasim_net_debugfs;
-/* Devices not yet freed; module exit waits for them. */
-static atomic_t vdpasim_net_count = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(vdpasim_net_wq);
+/*
+ * Devices not yet freed, plus one for the module itself until its exit
+ * starts; the free of the last one completes vdpasim_net_gone.  See
+ * vdpasim_net_free() for why this is safe against module unload.
+ */
+static atomic_t vdpasim_net_count = ATOMIC_INIT(1);
+static DECLARE_COMPLETION(vdpasim_net_gone);
 
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 {
@@ -471,14 +476,35 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 	vdpasim_net_reset_roles(net);
 }
 
+/*
+ * The last reference to a device may be dropped after this module's exit
+ * has started (vdpa_mgmtdev_unregister() only unregisters devices), so
+ * exit waits until every device went through here.  It used to wait for a
+ * counter with wait_event() and be woken by wake_up() after the decrement:
+ * exit could see the counter at zero, return and have the module freed
+ * while this function was still about to take the wait queue's lock in
+ * that very module's data, and to return through its text.
+ *
+ * Now the decrement to zero is followed only by complete(): exit sleeps in
+ * wait_for_completion(), which cannot return before complete() has
+ * released the completion's lock, and complete() touches the completion no
+ * more after that.  The text that is still to run (the rest of complete()
+ * returns here, then this function returns) is covered by an RCU
+ * read-side section: free_module() frees the text only after
+ * synchronize_rcu(), which waits for a task preempted inside the section,
+ * for instance by the exit task that complete() woke.  After
+ * rcu_read_unlock() only this function's return is left.
+ */
 static void vdpasim_net_free(struct vdpasim *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 
 	debugfs_remove(net->debugfs);
 	kfree(net->buf);
+	rcu_read_lock();
 	if (atomic_dec_and_test(&vdpasim_net_count))
-		wake_up(&vdpasim_net_wq);
+		complete(&vdpasim_net_gone);
+	rcu_read_unlock();
 }
 
 static const struct vdpasim_dev_attr vdpasim_net_attr = {
@@ -706,7 +732,9 @@ static void __exit vdpasim_net_exit(void)
 {
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
-	wait_event(vdpasim_net_wq, !atomic_read(&vdpasim_net_count));
+	/* No dev_add any more: drop the module's own count, wait for the rest. */
+	if (!atomic_dec_and_test(&vdpasim_net_count))
+		wait_for_completion(&vdpasim_net_gone);
 	debugfs_remove(vdpasim_net_debugfs);
 	root_device_unregister(vdpasim_net_mgmtdev.device);
 }
