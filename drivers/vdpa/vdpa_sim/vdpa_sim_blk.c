@@ -4,14 +4,23 @@
  *
  * Storage is allocated one page at a time on first write, so a device
  * costs nothing until written to; pages fully covered by a discard or a
- * write-zeroes request are freed again.
+ * write-zeroes request are freed again.  The pages are charged to the
+ * memory cgroup of the task that created the device.
+ *
+ * A request runs under the device lock, which resets and configuration
+ * reads wait for, so its work is bounded: read and write requests beyond
+ * the advertised SIZE_MAX / SEG_MAX are refused, and discard and write
+ * zeroes requests cover a bounded range and visit only allocated pages.
  */
 
+#include <linux/completion.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
-#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <uapi/linux/virtio_blk.h>
 #include <uapi/linux/virtio_ids.h>
@@ -24,8 +33,11 @@
 #define VDPASIM_BLK_MAX_MB	SZ_1M	/* MiB: 1 TiB */
 #define VDPASIM_BLK_SEG_MAX	64
 #define VDPASIM_BLK_SIZE_MAX	SZ_64K
-#define VDPASIM_BLK_DWZ_MAX_SECTORS (UINT_MAX >> VDPASIM_BLK_SECTOR_SHIFT)
+/* Discard / write zeroes: at most 16 segments of 16 MiB per request. */
+#define VDPASIM_BLK_DWZ_MAX_SECTORS (SZ_16M >> VDPASIM_BLK_SECTOR_SHIFT)
 #define VDPASIM_BLK_DWZ_MAX_SEG	16
+/* Page allocations of the datapath (see vdpasim_blk_page()). */
+#define VDPASIM_BLK_GFP		(GFP_NOIO | __GFP_NOWARN | __GFP_ACCOUNT)
 
 #define VDPASIM_BLK_FEATURES	(VDPASIM_FEATURES | \
 				 BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) | \
@@ -35,29 +47,51 @@
 				 BIT_ULL(VIRTIO_BLK_F_DISCARD) | \
 				 BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES))
 
+/* Checked when written, at load or at run time: 1..VDPASIM_BLK_MAX_MB. */
+static int vdpasim_blk_set_capacity(const char *val,
+				    const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VDPASIM_BLK_MAX_MB);
+}
+
+static const struct kernel_param_ops vdpasim_blk_capacity_ops = {
+	.set = vdpasim_blk_set_capacity,
+	.get = param_get_uint,
+};
+
 static unsigned int capacity_mb = 128;
-module_param(capacity_mb, uint, 0644);
+module_param_cb(capacity_mb, &vdpasim_blk_capacity_ops, &capacity_mb, 0644);
 MODULE_PARM_DESC(capacity_mb, "Capacity of new devices in MiB (1-1048576, default 128)");
 
 /**
  * struct vdpasim_blk - a simulated virtio-blk device
  * @sim: the simulator core; must stay the first member
  * @capacity: size in 512-byte sectors, set at creation
+ * @memcg: memory cgroup of the creator, charged for @pages (a reference;
+ *	NULL without memory cgroups)
  * @pages: page index -> struct page holding that part of the disk; a
  *	missing page reads as zeroes. Changed only by the datapath, under
  *	&vdpasim.lock.
+ * @oversized: read and write requests refused for exceeding SIZE_MAX or
+ *	SEG_MAX since the last reset, under &vdpasim.lock
  */
 struct vdpasim_blk {
 	struct vdpasim sim;
 	u64 capacity;
+	struct mem_cgroup *memcg;
 	struct xarray pages;
+	u64 oversized;
 };
 
 static_assert(offsetof(struct vdpasim_blk, sim) == 0);
 
-/* Devices not yet freed; module exit waits for them. */
-static atomic_t vdpasim_blk_count = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(vdpasim_blk_wq);
+/*
+ * Devices not yet freed, plus one for the module itself until its exit
+ * starts; the free of the last one completes vdpasim_blk_gone (see
+ * vdpasim_blk_free()).
+ */
+static atomic_t vdpasim_blk_count = ATOMIC_INIT(1);
+static DECLARE_COMPLETION(vdpasim_blk_gone);
 
 static struct vdpasim_blk *sim_to_blk(struct vdpasim *sim)
 {
@@ -88,18 +122,25 @@ static struct page *vdpasim_blk_page(struct vdpasim_blk *blk, u64 pos,
 	struct page *page;
 	void *old;
 
+	struct mem_cgroup *memcg;
+
 	page = xa_load(&blk->pages, index);
 	if (page || !alloc)
 		return page;
-	/* No I/O from reclaim: it could be waiting for this very device. */
-	page = alloc_page(GFP_NOIO | __GFP_ZERO | __GFP_NOWARN);
-	if (!page)
-		return NULL;
-	old = xa_store(&blk->pages, index, page, GFP_NOIO | __GFP_NOWARN);
-	if (xa_is_err(old)) {
-		__free_page(page);
-		return NULL;
+	/*
+	 * No I/O from reclaim: it could be waiting for this very device.
+	 * The datapath thread charges the device's creator.
+	 */
+	memcg = set_active_memcg(blk->memcg);
+	page = alloc_page(VDPASIM_BLK_GFP | __GFP_ZERO);
+	if (page) {
+		old = xa_store(&blk->pages, index, page, VDPASIM_BLK_GFP);
+		if (xa_is_err(old)) {
+			__free_page(page);
+			page = NULL;
+		}
 	}
+	set_active_memcg(memcg);
 	return page;
 }
 
@@ -169,25 +210,42 @@ static u8 vdpasim_blk_write(struct vdpasim_blk *blk,
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Zero a byte range: free whole pages, clear parts of the others. */
+/* Clear [off, off + len) of the page holding byte @pos, if it has one. */
+static void vdpasim_blk_zero_part(struct vdpasim_blk *blk, u64 pos,
+				  size_t off, size_t len)
+{
+	struct page *page = vdpasim_blk_page(blk, pos, false);
+
+	if (page)
+		memzero_page(page, off, len);
+}
+
+/*
+ * Zero a non-empty byte range: clear the partly covered pages at its ends
+ * and free the allocated pages in between, visiting only those.
+ */
 static void vdpasim_blk_zero(struct vdpasim_blk *blk, u64 pos, u64 len)
 {
-	while (len) {
-		size_t off = offset_in_page(pos);
-		size_t chunk = min_t(u64, len, PAGE_SIZE - off);
-		struct page *page;
+	u64 end = pos + len;
+	unsigned long first = DIV_ROUND_UP_ULL(pos, PAGE_SIZE);
+	unsigned long last = end >> PAGE_SHIFT;	/* first page not covered */
+	unsigned long index;
+	struct page *page;
 
-		if (chunk == PAGE_SIZE) {
-			page = xa_erase(&blk->pages, pos >> PAGE_SHIFT);
-			if (page)
-				__free_page(page);
-		} else {
-			page = vdpasim_blk_page(blk, pos, false);
-			if (page)
-				memzero_page(page, off, chunk);
-		}
-		pos += chunk;
-		len -= chunk;
+	if (first > last) {	/* within one page */
+		vdpasim_blk_zero_part(blk, pos, offset_in_page(pos), len);
+		return;
+	}
+	if (offset_in_page(pos))
+		vdpasim_blk_zero_part(blk, pos, offset_in_page(pos),
+				      PAGE_SIZE - offset_in_page(pos));
+	if (offset_in_page(end))
+		vdpasim_blk_zero_part(blk, end, 0, offset_in_page(end));
+	if (first == last)
+		return;
+	xa_for_each_range(&blk->pages, index, page, first, last - 1) {
+		xa_erase(&blk->pages, index);
+		__free_page(page);
 		cond_resched();
 	}
 }
@@ -261,6 +319,34 @@ static u8 vdpasim_blk_get_id(struct vdpasim_blk *blk,
 }
 
 /*
+ * Whether @len bytes of data starting at the current position of @iov fit
+ * SIZE_MAX and SEG_MAX.  vringh gives an IOTLB ring one iov entry per
+ * descriptor, so an entry is a segment (the first one may be the part of
+ * the header's descriptor after the header).  A request beyond the limits
+ * is counted and refused before any data moves.
+ */
+static bool vdpasim_blk_segs_ok(struct vdpasim_blk *blk,
+				const struct vringh_kiov *iov, size_t len)
+{
+	unsigned int i, nseg = 0;
+
+	for (i = iov->i; i < iov->used && len; i++) {
+		size_t seg = min(iov->iov[i].iov_len, len);
+
+		if (seg > VDPASIM_BLK_SIZE_MAX || ++nseg > VDPASIM_BLK_SEG_MAX) {
+			blk->oversized++;
+			dev_warn_ratelimited(blk_dev(blk),
+					     "request beyond size_max %u or seg_max %u: segment %u of %zu bytes\n",
+					     VDPASIM_BLK_SIZE_MAX,
+					     VDPASIM_BLK_SEG_MAX, nseg, seg);
+			return false;
+		}
+		len -= seg;
+	}
+	return true;
+}
+
+/*
  * Execute a request whose header is @hdr; @room is the size of the writable
  * part before the status byte. Returns the status; *@written is the number
  * of bytes written before it.
@@ -275,8 +361,13 @@ static u8 vdpasim_blk_execute(struct vdpasim_blk *blk,
 
 	switch (vdpasim32_to_cpu(sim, hdr->type)) {
 	case VIRTIO_BLK_T_IN:
+		if (!vdpasim_blk_segs_ok(blk, &vq->wiov, room))
+			return VIRTIO_BLK_S_IOERR;
 		return vdpasim_blk_read(blk, vq, sector, room, written);
 	case VIRTIO_BLK_T_OUT:
+		if (!vdpasim_blk_segs_ok(blk, &vq->riov,
+					 vringh_kiov_length(&vq->riov)))
+			return VIRTIO_BLK_S_IOERR;
 		return vdpasim_blk_write(blk, vq, sector);
 	case VIRTIO_BLK_T_FLUSH:
 		/* RAM is always stable. */
@@ -386,9 +477,26 @@ static int vdpasim_blk_get_stats(struct vdpasim *sim,
 		ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
 	if (!ret)
 		ret = vdpasim_put_stat(msg, "failed", vq->stats.dropped);
+	if (!ret)
+		ret = vdpasim_put_stat(msg, "oversized",
+				       sim_to_blk(sim)->oversized);
 	return ret;
 }
 
+/* Counters restart at reset, like the core's; the disk keeps its data. */
+static void vdpasim_blk_reset(struct vdpasim *sim)
+{
+	sim_to_blk(sim)->oversized = 0;
+}
+
+/*
+ * Module exit waits for the free of every device, which may come after
+ * exit started (see vdpasim_net_free() in vdpa_sim_net.c for the whole
+ * argument): the decrement to zero is followed only by complete(), whose
+ * waiter cannot return before complete() let go of the completion, inside
+ * an RCU read-side section that free_module() waits for before it frees
+ * this module's text.
+ */
 static void vdpasim_blk_free(struct vdpasim *sim)
 {
 	struct vdpasim_blk *blk = sim_to_blk(sim);
@@ -398,8 +506,11 @@ static void vdpasim_blk_free(struct vdpasim *sim)
 	xa_for_each(&blk->pages, index, page)
 		__free_page(page);
 	xa_destroy(&blk->pages);
+	mem_cgroup_put(blk->memcg);
+	rcu_read_lock();
 	if (atomic_dec_and_test(&vdpasim_blk_count))
-		wake_up(&vdpasim_blk_wq);
+		complete(&vdpasim_blk_gone);
+	rcu_read_unlock();
 }
 
 static const struct vdpasim_dev_attr vdpasim_blk_attr = {
@@ -413,6 +524,7 @@ static const struct vdpasim_dev_attr vdpasim_blk_attr = {
 	.process_vq	= vdpasim_blk_process_vq,
 	.get_config	= vdpasim_blk_get_config,
 	.get_stats	= vdpasim_blk_get_stats,
+	.reset		= vdpasim_blk_reset,
 	.free		= vdpasim_blk_free,
 };
 
@@ -429,17 +541,14 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			 name);
 		return -EOPNOTSUPP;
 	}
-	if (!mb || mb > VDPASIM_BLK_MAX_MB) {
-		dev_warn(mdev->device, "%s: capacity_mb %u not in 1..%u\n",
-			 name, mb, VDPASIM_BLK_MAX_MB);
-		return -EINVAL;
-	}
 	sim = vdpasim_create(&vdpasim_blk_attr, mdev->device, name);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	atomic_inc(&vdpasim_blk_count);
 	blk = sim_to_blk(sim);
 	xa_init(&blk->pages);
+	/* The netlink request runs in the task that asked for the device. */
+	blk->memcg = get_mem_cgroup_from_mm(current->mm);
 	blk->capacity = (u64)mb << (20 - VDPASIM_BLK_SECTOR_SHIFT);
 
 	sim->vdpa.mdev = mdev;
@@ -492,7 +601,9 @@ static void __exit vdpasim_blk_exit(void)
 {
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_blk_mgmtdev);
-	wait_event(vdpasim_blk_wq, !atomic_read(&vdpasim_blk_count));
+	/* No dev_add any more: drop the module's own count, wait for the rest. */
+	if (!atomic_dec_and_test(&vdpasim_blk_count))
+		wait_for_completion(&vdpasim_blk_gone);
 	root_device_unregister(vdpasim_blk_mgmtdev.device);
 }
 

@@ -3,17 +3,20 @@
  * Simulated virtio-net vDPA device: a loopback NIC.
  *
  * A frame sent on transmit queue 2k+1 comes back on receive queue 2k.
- * Queue 2 * max_vqp is the control queue; it sits alone in group 1 so that
- * a vhost-vdpa user can give it its own address space.
+ * Where the control queue is depends on the negotiated features (virtio
+ * 1.2, 5.1.2): queue 2 without VIRTIO_NET_F_MQ, queue 2 * max_vqp with it.
+ * It sits alone in group 1 so that a vhost-vdpa user can give it its own
+ * address space.
  */
 
 #include <linux/debugfs.h>
 #include <linux/etherdevice.h>
 #include <linux/fs.h>
+#include <linux/completion.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/wait.h>
 #include <uapi/linux/vdpa.h>
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
@@ -44,31 +47,45 @@ static unsigned int max_vqp = 8;
 module_param(max_vqp, uint, 0444);
 MODULE_PARM_DESC(max_vqp, "Most queue pairs a device can be given (1-256, default 8)");
 
+/* What a virtqueue is for under the negotiated features. */
+enum vdpasim_net_role {
+	VDPASIM_NET_RX,		/* filled by the transmit queue of its pair */
+	VDPASIM_NET_TX,		/* served: frames loop back to the pair's RX */
+	VDPASIM_NET_CVQ,	/* served: control commands */
+	VDPASIM_NET_UNUSED,	/* beyond the current queue pairs: not served */
+};
+
 /**
  * struct vdpasim_net - a simulated virtio-net device
  * @sim: the simulator core; must stay the first member
  * @mac_init: MAC address provisioned (or drawn) at creation
  * @mtu: MTU in the config space; longer frames are dropped
  * @max_vqp: queue pairs provisioned at creation
- * @cvq: index of the control queue
  * @mac: MAC address in the config space (control command MAC_ADDR_SET)
  * @cur_vqp: queue pairs the driver selected (control command VQ_PAIRS_SET)
+ * @roles_valid: the core's &vdpasim_virtqueue.passive flags follow the
+ *	roles of @roles_features and @roles_vqp
+ * @roles_features: features the passive flags were derived from
+ * @roles_vqp: @cur_vqp the passive flags were derived from
  * @link_up: link state (debugfs "link"); survives resets
  * @buf: bounce buffer of PAGE_SIZE bytes for the loopback copy
  * @debugfs: this device's debugfs directory
  *
- * @mac_init, @mtu, @max_vqp and @cvq are set at creation; @mac, @cur_vqp,
- * @link_up and @buf are protected by &vdpasim.lock; @debugfs is set at
- * creation and cleared under the management device's lock (dev_del).
+ * @mac_init, @mtu and @max_vqp are set at creation; @mac, @cur_vqp,
+ * @roles_*, @link_up and @buf are protected by &vdpasim.lock; @debugfs is
+ * set at creation and cleared under the management device's lock
+ * (dev_del).
  */
 struct vdpasim_net {
 	struct vdpasim sim;
 	u8 mac_init[ETH_ALEN];
 	u16 mtu;
 	u16 max_vqp;
-	u32 cvq;
 	u8 mac[ETH_ALEN];
 	u16 cur_vqp;
+	bool roles_valid;
+	u64 roles_features;
+	u16 roles_vqp;
 	bool link_up;
 	u8 *buf;
 	struct dentry *debugfs;
@@ -77,18 +94,97 @@ struct vdpasim_net {
 static_assert(offsetof(struct vdpasim_net, sim) == 0);
 
 static struct dentry *vdpasim_net_debugfs;
-/* Devices not yet freed; module exit waits for them. */
-static atomic_t vdpasim_net_count = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(vdpasim_net_wq);
+/*
+ * Devices not yet freed, plus one for the module itself until its exit
+ * starts; the free of the last one completes vdpasim_net_gone.  See
+ * vdpasim_net_free() for why this is safe against module unload.
+ */
+static atomic_t vdpasim_net_count = ATOMIC_INIT(1);
+static DECLARE_COMPLETION(vdpasim_net_gone);
 
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 {
 	return container_of(sim, struct vdpasim_net, sim);
 }
 
+/*
+ * The role of queue @idx under the negotiated features and the current
+ * queue pairs; the only place that knows the queue layout.  With CTRL_VQ
+ * but without MQ there is one pair and the control queue is queue 2; with
+ * both, the control queue is queue 2 * max_vqp and cur_vqp pairs are
+ * served.  Without CTRL_VQ nothing can select pairs: every pair the driver
+ * enables is served (DPDK's virtio-user emulates the control queue and
+ * enables pairs itself; vhost-vdpa test drivers use any pair).
+ *
+ * Caller holds &vdpasim.lock, or accepts a stale answer (get_vq_group may
+ * be asked without it; features do not change while the device runs).
+ */
+static enum vdpasim_net_role vdpasim_net_role(const struct vdpasim_net *net,
+					      u16 idx)
+{
+	u64 features = READ_ONCE(net->sim.features);
+	bool mq = features & BIT_ULL(VIRTIO_NET_F_MQ);
+	u32 pairs = net->max_vqp;
+
+	if (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) {
+		if (idx == (mq ? 2 * net->max_vqp : 2))
+			return VDPASIM_NET_CVQ;
+		pairs = mq ? READ_ONCE(net->cur_vqp) : 1;
+	}
+	if (idx >= 2 * pairs)
+		return VDPASIM_NET_UNUSED;
+	return idx & 1 ? VDPASIM_NET_TX : VDPASIM_NET_RX;
+}
+
+/*
+ * Make the core's passive flags follow the roles: the thread serves only
+ * transmit queues and the control queue.  Returns true if a flag changed.
+ * Caller holds &vdpasim.lock.
+ */
+static bool vdpasim_net_sync_roles(struct vdpasim_net *net)
+{
+	struct vdpasim *sim = &net->sim;
+	bool changed = false;
+	u32 i;
+
+	if (net->roles_valid && net->roles_features == sim->features &&
+	    net->roles_vqp == net->cur_vqp)
+		return false;
+	for (i = 0; i < sim->dev_attr.nvqs; i++) {
+		enum vdpasim_net_role role = vdpasim_net_role(net, i);
+		bool passive = role != VDPASIM_NET_TX && role != VDPASIM_NET_CVQ;
+
+		changed |= sim->vqs[i].passive != passive;
+		sim->vqs[i].passive = passive;
+	}
+	net->roles_valid = true;
+	net->roles_features = sim->features;
+	net->roles_vqp = net->cur_vqp;
+	return changed;
+}
+
+/*
+ * After a reset the features are not known yet: leave every queue that
+ * may be served once they are (the transmit queues, both places of the
+ * control queue) to the thread.  The first batch after DRIVER_OK calls
+ * vdpasim_net_sync_roles(), so a queue that turns out to be a receive or
+ * unused queue costs one empty call.  Caller holds &vdpasim.lock.
+ */
+static void vdpasim_net_reset_roles(struct vdpasim_net *net)
+{
+	struct vdpasim *sim = &net->sim;
+	u32 i;
+
+	for (i = 0; i < sim->dev_attr.nvqs; i++)
+		sim->vqs[i].passive = !(i & 1) && i != 2 &&
+				      i != 2 * net->max_vqp;
+	net->roles_valid = false;
+}
+
 static u32 vdpasim_net_get_vq_group(struct vdpasim *sim, u16 idx)
 {
-	return idx == sim_to_net(sim)->cvq ? VDPASIM_NET_GROUP_CVQ : 0;
+	return vdpasim_net_role(sim_to_net(sim), idx) == VDPASIM_NET_CVQ ?
+	       VDPASIM_NET_GROUP_CVQ : 0;
 }
 
 static void vdpasim_net_copy_stats(struct vdpasim_virtqueue *txq,
@@ -293,14 +389,28 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 				  unsigned int budget)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
-	u32 idx = vq - sim->vqs;
+	int n;
 
-	if (idx == net->cvq)
-		return vdpasim_net_cvq(net, vq, budget);
-	if (idx & 1)
+	vdpasim_net_sync_roles(net);
+	switch (vdpasim_net_role(net, vq - sim->vqs)) {
+	case VDPASIM_NET_TX:
 		return vdpasim_net_tx(net, vq, budget);
-	/* Receive queues are filled by their transmit queue. */
-	return 0;
+	case VDPASIM_NET_CVQ:
+		n = vdpasim_net_cvq(net, vq, budget);
+		/*
+		 * VQ_PAIRS_SET changed which transmit queues are served:
+		 * another pass serves what the new ones already hold.
+		 */
+		if (n >= 0 && vdpasim_net_sync_roles(net))
+			n = budget;
+		return n;
+	default:
+		/*
+		 * Receive queues are filled by their transmit queue; queues
+		 * beyond the current pairs are not served.
+		 */
+		return 0;
+	}
 }
 
 /*
@@ -349,7 +459,7 @@ static int vdpasim_net_get_stats(struct vdpasim *sim,
 	if (!ret)
 		ret = vdpasim_put_stat(msg, "completed_desc",
 				       vq->stats.completed_desc);
-	if (ret || idx == sim_to_net(sim)->cvq)
+	if (ret || vdpasim_net_role(sim_to_net(sim), idx) == VDPASIM_NET_CVQ)
 		return ret;
 	ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
 	if (!ret)
@@ -363,16 +473,38 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 
 	ether_addr_copy(net->mac, net->mac_init);
 	net->cur_vqp = 1;
+	vdpasim_net_reset_roles(net);
 }
 
+/*
+ * The last reference to a device may be dropped after this module's exit
+ * has started (vdpa_mgmtdev_unregister() only unregisters devices), so
+ * exit waits until every device went through here.  It used to wait for a
+ * counter with wait_event() and be woken by wake_up() after the decrement:
+ * exit could see the counter at zero, return and have the module freed
+ * while this function was still about to take the wait queue's lock in
+ * that very module's data, and to return through its text.
+ *
+ * Now the decrement to zero is followed only by complete(): exit sleeps in
+ * wait_for_completion(), which cannot return before complete() has
+ * released the completion's lock, and complete() touches the completion no
+ * more after that.  The text that is still to run (the rest of complete()
+ * returns here, then this function returns) is covered by an RCU
+ * read-side section: free_module() frees the text only after
+ * synchronize_rcu(), which waits for a task preempted inside the section,
+ * for instance by the exit task that complete() woke.  After
+ * rcu_read_unlock() only this function's return is left.
+ */
 static void vdpasim_net_free(struct vdpasim *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 
 	debugfs_remove(net->debugfs);
 	kfree(net->buf);
+	rcu_read_lock();
 	if (atomic_dec_and_test(&vdpasim_net_count))
-		wake_up(&vdpasim_net_wq);
+		complete(&vdpasim_net_gone);
+	rcu_read_unlock();
 }
 
 static const struct vdpasim_dev_attr vdpasim_net_attr = {
@@ -501,7 +633,7 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	struct vdpasim_dev_attr attr;
 	struct vdpasim_net *net;
 	struct vdpasim *sim;
-	u16 vqp, mtu, i;
+	u16 vqp, mtu;
 	int ret;
 
 	ret = vdpasim_net_config(mdev, name, config, &attr, &vqp, &mtu);
@@ -519,9 +651,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		eth_random_addr(net->mac_init);
 	net->mtu = mtu;
 	net->max_vqp = vqp;
-	net->cvq = 2 * vqp;
-	for (i = 0; i < vqp; i++)
-		sim->vqs[2 * i].passive = true;
 	net->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!net->buf) {
 		ret = -ENOMEM;
@@ -603,7 +732,9 @@ static void __exit vdpasim_net_exit(void)
 {
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
-	wait_event(vdpasim_net_wq, !atomic_read(&vdpasim_net_count));
+	/* No dev_add any more: drop the module's own count, wait for the rest. */
+	if (!atomic_dec_and_test(&vdpasim_net_count))
+		wait_for_completion(&vdpasim_net_gone);
 	debugfs_remove(vdpasim_net_debugfs);
 	root_device_unregister(vdpasim_net_mgmtdev.device);
 }
