@@ -20,6 +20,11 @@
  *   reopen   a first open maps the secret and victim pages and closes the
  *            device without unmapping; a second open maps only its rings
  *            and buffers and points descriptors at the first user's IOVAs
+ *   roused   map the rings with the used rings read-only (IOTLB perm RO)
+ *            and start the device with nothing posted: the device cannot
+ *            write used->flags; it must set NEEDS_RESET within 5 s, and
+ *            its datapath thread (given by name, third argument) must then
+ *            stop using CPU (less than 0.1 s of CPU time in 3 s)
  *
  * Passing means: the secret never shows up in a mapped RX buffer, the
  * victim page keeps its pattern, and no descriptor pointing at unmapped
@@ -29,6 +34,7 @@
  * Exit status: 0 isolated, 1 the device reached unmapped memory, 2 usage
  * or setup error.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -212,8 +218,8 @@ static uint8_t get_status(int fd)
 	return s;
 }
 
-static void iotlb(int fd, uint8_t type, uint64_t iova, uint64_t size,
-		  uint64_t uaddr)
+static void iotlb_perm(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		       uint64_t uaddr, uint8_t perm)
 {
 	struct vhost_msg_v2 msg = {
 		.type = VHOST_IOTLB_MSG_V2,
@@ -221,13 +227,19 @@ static void iotlb(int fd, uint8_t type, uint64_t iova, uint64_t size,
 			.iova = iova,
 			.size = size,
 			.uaddr = uaddr,
-			.perm = VHOST_ACCESS_RW,
+			.perm = perm,
 			.type = type,
 		},
 	};
 
 	if (write(fd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
 		fail_setup("IOTLB message");
+}
+
+static void iotlb(int fd, uint8_t type, uint64_t iova, uint64_t size,
+		  uint64_t uaddr)
+{
+	iotlb_perm(fd, type, iova, size, uaddr, VHOST_ACCESS_RW);
 }
 
 /* Map pages [@first, @first + @n) of the arena at IOVA == their address. */
@@ -476,16 +488,115 @@ static void scenario_reopen(struct arena *a)
 	scenario_partial(a, "reopen");
 }
 
+/* utime + stime, in clock ticks, of the thread whose name is @comm. */
+static long long thread_cpu(const char *comm)
+{
+	char path[300], name[64], buf[1024], *p;
+	struct dirent *de;
+	long long ut, st;
+	DIR *proc;
+	FILE *f;
+
+	proc = opendir("/proc");
+	if (!proc)
+		fail_setup("/proc");
+	while ((de = readdir(proc))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(name, sizeof(name), f))
+			name[0] = 0;
+		fclose(f);
+		name[strcspn(name, "\n")] = 0;
+		if (strcmp(name, comm))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		closedir(proc);
+		f = fopen(path, "r");
+		if (!f || !fgets(buf, sizeof(buf), f))
+			fail_setup(path);
+		fclose(f);
+		/* Fields 14 and 15, after the ")" that ends the name. */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
+				 &ut, &st) != 2)
+			fail_setup("parse /proc/PID/stat");
+		return ut + st;
+	}
+	errno = ESRCH;
+	fail_setup(comm);
+	return 0;
+}
+
+/*
+ * The used rings are read-only for the device. Nothing is posted, so the
+ * first thing that fails is writing used->flags when the device re-enables
+ * notifications: it must stop with NEEDS_RESET, not retry forever.
+ */
+static int scenario_roused(struct arena *a, const char *comm)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	long long before, after, hz = sysconf(_SC_CLK_TCK);
+	struct ring rx, tx;
+	unsigned int i;
+	uint8_t s = 0;
+	int fd = dev_open();
+
+	/* Descriptors and avail rings RW, used rings (at +1024) RO. */
+	for (i = P_RXRING; i <= P_TXRING; i++) {
+		iotlb(fd, VHOST_IOTLB_UPDATE, vaddr(a, i), 1024, vaddr(a, i));
+		iotlb_perm(fd, VHOST_IOTLB_UPDATE, vaddr(a, i) + 1024,
+			   PG - 1024, vaddr(a, i) + 1024, VHOST_ACCESS_RO);
+	}
+	ring_setup(fd, a, &rx, RX_QUEUE, P_RXRING, false);
+	ring_setup(fd, a, &tx, TX_QUEUE, P_TXRING, false);
+	start(fd);
+	for (i = 0; i < 250; i++) {
+		s = get_status(fd);
+		if (s & VIRTIO_CONFIG_S_NEEDS_RESET)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	printf("roused: status %#x after %u ms\n", s, i * 20);
+	if (!(s & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		printf("FAIL roused: no NEEDS_RESET within 5 s\n");
+		leaked = true;
+	}
+	before = thread_cpu(comm);
+	sleep(3);
+	after = thread_cpu(comm);
+	printf("roused: %s used %lld ticks (of %lld/s) in 3 s\n", comm,
+	       after - before, hz);
+	if ((after - before) * 10 >= hz) {
+		printf("FAIL roused: the datapath thread keeps running\n");
+		leaked = true;
+	}
+	ring_close(&rx);
+	ring_close(&tx);
+	close(fd);
+	return leaked ? EXIT_LEAK : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct arena a;
 	const char *what;
 
+	if (argc == 4 && !strcmp(argv[1], "roused")) {
+		dev_path = argv[2];
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		arena_init(&a);
+		return scenario_roused(&a, argv[3]);
+	}
 	if (argc != 3 || (strcmp(argv[1], "nomap") &&
 			  strcmp(argv[1], "partial") &&
 			  strcmp(argv[1], "reopen"))) {
 		fprintf(stderr,
-			"usage: sim-isolation-probe nomap|partial|reopen /dev/vhost-vdpa-N\n");
+			"usage: sim-isolation-probe nomap|partial|reopen /dev/vhost-vdpa-N\n"
+			"       sim-isolation-probe roused /dev/vhost-vdpa-N THREAD-NAME\n");
 		return EXIT_SETUP;
 	}
 	what = argv[1];

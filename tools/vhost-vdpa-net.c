@@ -9,7 +9,9 @@
  *  - virtio-net (device id 1): sends frames on TX queue 2P+1 and expects
  *    them back on RX queue 2P (a loopback device such as vdpasim_net),
  *    checking every byte; --bench reports frames and bits per second,
- *    --duration sends for a fixed time instead of a fixed count.
+ *    --duration sends for a fixed time instead of a fixed count;
+ *    --remap N moves the TX buffers to fresh memory every N frames while
+ *    frames are in flight (see run_net_remap()).
  *  - virtio-blk (device id 2): writes a pattern to consecutive sectors,
  *    reads it back and compares.
  *
@@ -61,6 +63,7 @@ struct opts {
 	bool json;
 	bool hugepages;
 	bool quiet;
+	unsigned int remap;	/* net: move the TX buffers every N frames */
 };
 
 struct vq {
@@ -509,6 +512,192 @@ static int run_net(struct dev *d)
 }
 
 /* ------------------------------------------------------------------ */
+/* virtio-net loopback with TX buffers that move (--remap)            */
+
+/*
+ * The TX buffers live in their own region at a fixed IOVA, backed by
+ * anonymous memory that is replaced every N frames while frames are in
+ * flight: a new backing gets a copy of the old one, the IOVA range is
+ * invalidated, the old backing is unmapped from the process (its pages
+ * are freed once vhost-vdpa unpins them) and the range is mapped again
+ * onto the new backing.  A device that still copied from the old pages
+ * after the invalidation returned would read freed memory: a frame that
+ * comes back must be intact.  A device that reaches the range while it is
+ * unmapped faults (NEEDS_RESET); the driver then resets the device, sets
+ * it up again and goes on, counting the frames in flight as lost.
+ */
+struct remap {
+	uint8_t *buf;		/* current backing of the TX buffers */
+	size_t len;
+	uint64_t iova;		/* fixed IOVA of the TX buffers */
+	unsigned long moves, restarts, lost;
+};
+
+static uint8_t *remap_alloc(size_t len)
+{
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die(EXIT_SETUP, "mmap %zu bytes: %s", len, strerror(errno));
+	return p;
+}
+
+static void remap_move(struct dev *d, struct remap *r)
+{
+	uint8_t *next = remap_alloc(r->len);
+
+	memcpy(next, r->buf, r->len);
+	iotlb_msg(d, VHOST_IOTLB_INVALIDATE, r->iova, r->len, 0);
+	if (munmap(r->buf, r->len))
+		die(EXIT_SETUP, "munmap: %s", strerror(errno));
+	iotlb_msg(d, VHOST_IOTLB_UPDATE, r->iova, r->len, (uintptr_t)next);
+	r->buf = next;
+	r->moves++;
+}
+
+/* Everything the device knows, from scratch: status, maps, rings. */
+static void remap_restart(struct dev *d, struct remap *r)
+{
+	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	unsigned int i;
+
+	set_status(d, 0);
+	set_status(d, s);
+	xioctl(d, VHOST_SET_FEATURES, &want, "SET_FEATURES");
+	s |= VIRTIO_CONFIG_S_FEATURES_OK;
+	set_status(d, s);
+	iotlb_msg(d, VHOST_IOTLB_INVALIDATE, d->iova_base, d->mem_len, 0);
+	iotlb_msg(d, VHOST_IOTLB_INVALIDATE, r->iova, r->len, 0);
+	iotlb_msg(d, VHOST_IOTLB_UPDATE, d->iova_base, d->mem_len,
+		  (uintptr_t)d->mem);
+	iotlb_msg(d, VHOST_IOTLB_UPDATE, r->iova, r->len, (uintptr_t)r->buf);
+	for (i = 0; i < d->nvq; i++) {
+		struct vq *q = &d->vq[i];
+		struct vhost_vring_state on = { q->index, 1 };
+
+		memset(q->avail, 0, 6 + 2UL * q->num);
+		memset(q->used, 0, 6 + 8UL * q->num);
+		q->avail_idx = 0;
+		q->used_seen = 0;
+		close(q->kick);
+		close(q->call);
+		setup_vq(d, q);
+		xioctl(d, VHOST_VDPA_SET_VRING_ENABLE, &on, "SET_VRING_ENABLE");
+	}
+	s |= VIRTIO_CONFIG_S_DRIVER_OK;
+	set_status(d, s);
+	r->restarts++;
+}
+
+/* Queue TX frames (from the moving region) while RX has room for them. */
+static void remap_send(struct dev *d, struct remap *r, struct vq *tx,
+		       unsigned int *free_tx, uint16_t *free_ids,
+		       struct net_stats *st)
+{
+	unsigned int frame = d->o->frame;
+	unsigned long first = st->sent;
+
+	while (*free_tx && st->sent < st->limit &&
+	       st->sent - st->received < tx->num) {
+		uint16_t id = free_ids[--*free_tx];
+		uint8_t *buf = r->buf + (size_t)id * BUF_SIZE;
+
+		memset(buf, 0, NET_HDR_LEN);
+		fill_frame(buf + NET_HDR_LEN, frame, st->sent, d->o->pair);
+		tx->desc[id].addr = r->iova + (size_t)id * BUF_SIZE;
+		tx->desc[id].len = NET_HDR_LEN + frame;
+		tx->desc[id].flags = 0;
+		post(tx, id);
+		st->sent++;
+		/* Move while the device is busy with what was just kicked. */
+		if (st->sent % d->o->remap == 0) {
+			notify(tx);
+			remap_move(d, r);
+		}
+	}
+	if (st->sent != first)
+		notify(tx);
+}
+
+static void remap_free_all(struct vq *tx, unsigned int *free_tx,
+			   uint16_t *free_ids)
+{
+	unsigned int i;
+
+	*free_tx = 0;
+	for (i = 0; i < tx->num; i++)
+		free_ids[(*free_tx)++] = tx->num - 1 - i;
+}
+
+static int run_net_remap(struct dev *d)
+{
+	struct vq *rx = &d->vq[0], *tx = &d->vq[1];
+	struct net_stats st = { .limit = d->o->count };
+	uint16_t *free_ids = calloc(tx->num, sizeof(*free_ids));
+	struct remap r = { .len = (size_t)tx->num * BUF_SIZE };
+	struct pollfd p = { .events = POLLIN };
+	unsigned int free_tx = 0, i;
+	double t0 = now(), last = t0;
+	unsigned long sent;
+
+	if (!free_ids)
+		die(EXIT_SETUP, "out of memory");
+	r.iova = (d->iova_base + d->mem_len + (2UL << 20) - 1) &
+		 ~((2UL << 20) - 1);
+	r.buf = remap_alloc(r.len);
+	iotlb_msg(d, VHOST_IOTLB_UPDATE, r.iova, r.len, (uintptr_t)r.buf);
+	remap_free_all(tx, &free_tx, free_ids);
+	for (i = 0; i < rx->num; i++)
+		rx->desc[i].addr = iova_of(d, rx->bufs + (size_t)i * BUF_SIZE);
+	tx->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	net_post_rx(rx);
+
+	while (st.received < st.limit) {
+		struct vring_used_elem *e;
+		bool progress;
+		uint64_t v;
+
+		while ((e = reap(tx)))
+			free_ids[free_tx++] = e->id % tx->num;
+		sent = st.sent;
+		remap_send(d, &r, tx, &free_tx, free_ids, &st);
+		progress = st.sent != sent;
+		progress |= net_receive(d, rx, &st);
+		if (progress) {
+			last = now();
+			continue;
+		}
+		if (get_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET) {
+			r.lost += st.sent - st.received;
+			st.sent = st.received;
+			remap_restart(d, &r);
+			remap_free_all(tx, &free_tx, free_ids);
+			tx->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+			net_post_rx(rx);
+			last = now();
+			continue;
+		}
+		if (now() - last > d->o->timeout) {
+			fprintf(stderr, "vhost-vdpa-net: timeout: sent %lu, received %lu\n",
+				st.sent, st.received);
+			return EXIT_TIMEOUT;
+		}
+		p.fd = rx->call;
+		if (poll(&p, 1, 20) > 0 && read(rx->call, &v, sizeof(v)) < 0)
+			v = 0;
+	}
+	free(free_ids);
+	if (!d->o->quiet)
+		printf("net remap: %lu frames of %u bytes received, %lu bad, %lu moves, %lu restarts, %lu frames lost, %.3f s\n",
+		       st.received, d->o->frame, st.bad, r.moves, r.restarts,
+		       r.lost, now() - t0);
+	return st.bad ? EXIT_DATA : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* virtio-blk write / read back                                       */
 
 struct blk_req {
@@ -618,7 +807,9 @@ static void usage(void)
 		"  -b, --bench       print a throughput line\n"
 		"  -j, --json        print the result as one JSON object\n"
 		"  -H, --hugepages   put rings and buffers in 2 MiB huge pages\n"
-		"  -Q, --quiet       print nothing on success\n",
+		"  -Q, --quiet       print nothing on success\n"
+		"  -R, --remap N     net: move the TX buffers to fresh memory every\n"
+		"                    N frames, with frames in flight\n",
 		BUF_SIZE - NET_HDR_LEN);
 	exit(EXIT_SETUP);
 }
@@ -641,12 +832,13 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "pair", 1, NULL, 'p' },
 		{ "timeout", 1, NULL, 't' }, { "bench", 0, NULL, 'b' },
 		{ "json", 0, NULL, 'j' }, { "hugepages", 0, NULL, 'H' },
-		{ "quiet", 0, NULL, 'Q' }, { NULL, 0, NULL, 0 },
+		{ "quiet", 0, NULL, 'Q' }, { "remap", 1, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .qsize = 256, .count = 1000, .timeout = 10 };
-	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQ", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQR:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->qsize = num_arg(optarg);
@@ -677,6 +869,11 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'Q':
 			o->quiet = true;
+			break;
+		case 'R':
+			o->remap = num_arg(optarg);
+			if (!o->remap)
+				usage();
 			break;
 		default:
 			usage();
@@ -734,7 +931,10 @@ int main(int argc, char **argv)
 		d.vq[i].num = o.qsize;
 
 	start(&d);
-	ret = d.id == VIRTIO_ID_NET ? run_net(&d) : run_blk(&d);
+	if (d.id == VIRTIO_ID_NET && o.remap)
+		ret = run_net_remap(&d);
+	else
+		ret = d.id == VIRTIO_ID_NET ? run_net(&d) : run_blk(&d);
 	set_status(&d, 0);
 	close(d.fd);
 	return ret;
