@@ -32,6 +32,7 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/irqbypass.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/log2.h>
@@ -88,6 +89,9 @@ struct vhost_vdpa;
  * @call: call eventfd, or NULL.  Written under &vhost_vdpa.lock and
  *	@cb_lock; read under @cb_lock by the parent's callback, which may run
  *	in any context.
+ * @bypass: the parent's interrupt of this queue offered to a consumer of
+ *	@call (KVM's irqfd); registered while its token is set.  Under
+ *	&vhost_vdpa.lock.
  * @index: virtqueue index
  */
 struct vhost_vdpa_vq {
@@ -98,6 +102,9 @@ struct vhost_vdpa_vq {
 	struct eventfd_ctx *err;
 	spinlock_t cb_lock;		/* see above */
 	struct eventfd_ctx *call;
+#if IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER)
+	struct irq_bypass_producer bypass;
+#endif
 	u16 index;
 };
 
@@ -292,6 +299,60 @@ static void vhost_vdpa_wake_eventfds(struct vhost_vdpa *v)
 			eventfd_signal(q->call, 1);
 		spin_unlock_irq(&q->cb_lock);
 	}
+}
+
+#if IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER)
+/*
+ * A hardware parent's virtqueue interrupt (get_vq_irq) is offered to a
+ * consumer of the same call eventfd, KVM's irqfd, which may then deliver
+ * it to a guest directly.  It exists only while DRIVER_OK: register after
+ * DRIVER_OK or a new call eventfd, unregister before a reset or before the
+ * call eventfd is put.
+ */
+static void vhost_vdpa_bypass_del(struct vhost_vdpa_vq *q)
+{
+	if (!q->bypass.token)
+		return;
+	irq_bypass_unregister_producer(&q->bypass);
+	q->bypass.token = NULL;
+}
+
+static void vhost_vdpa_bypass_add(struct vhost_vdpa *v, struct vhost_vdpa_vq *q)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	int irq, ret;
+
+	vhost_vdpa_bypass_del(q);
+	if (!ops->get_vq_irq || !q->call)
+		return;
+	irq = ops->get_vq_irq(v->vdpa, q->index);
+	if (irq < 0)
+		return;
+	q->bypass.token = q->call;
+	q->bypass.irq = irq;
+	ret = irq_bypass_register_producer(&q->bypass);
+	if (ret) {
+		q->bypass.token = NULL;
+		vv_bad(v, "vq %u: irq %d not offered for bypass: %d\n",
+		       q->index, irq, ret);
+	}
+}
+#else
+static void vhost_vdpa_bypass_del(struct vhost_vdpa_vq *q)
+{
+}
+
+static void vhost_vdpa_bypass_add(struct vhost_vdpa *v, struct vhost_vdpa_vq *q)
+{
+}
+#endif
+
+static void vhost_vdpa_bypass_del_all(struct vhost_vdpa *v)
+{
+	u32 i;
+
+	for (i = 0; i < v->nvqs; i++)
+		vhost_vdpa_bypass_del(&v->vqs[i]);
 }
 
 /*
@@ -988,6 +1049,7 @@ static int vhost_vdpa_reset(struct vhost_vdpa *v)
 	int ret;
 
 	v->suspended = false;
+	vhost_vdpa_bypass_del_all(v);
 	ret = vdpa_reset(v->vdpa);
 	if (ret) {
 		vv_bad(v, "parent reset failed: %d\n", ret);
@@ -1007,6 +1069,7 @@ static long vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *statusp)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
 	u8 status, old, added;
+	u32 i;
 
 	if (get_user(status, statusp))
 		return -EFAULT;
@@ -1035,6 +1098,10 @@ static long vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *statusp)
 		return -EINVAL;
 	}
 	vdpa_set_status(v->vdpa, status);
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    (ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_DRIVER_OK))
+		for (i = 0; i < v->nvqs; i++)
+			vhost_vdpa_bypass_add(v, &v->vqs[i]);
 	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_FEATURES_OK))
 		vv_bad(v, "device refused FEATURES_OK for features %#llx\n",
@@ -1371,6 +1438,7 @@ static long vhost_vdpa_get_vring_base(struct vhost_vdpa *v, u16 idx,
 static long vhost_vdpa_set_vring_call(struct vhost_vdpa *v, u16 idx,
 				      void __user *argp)
 {
+	const struct vdpa_config_ops *ops = v->vdpa->config;
 	struct vhost_vring_file f;
 	struct eventfd_ctx *old;
 
@@ -1381,6 +1449,10 @@ static long vhost_vdpa_set_vring_call(struct vhost_vdpa *v, u16 idx,
 	if (IS_ERR(old))
 		return PTR_ERR(old);
 	vhost_vdpa_apply_vq_cb(v, idx);
+	if (ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_DRIVER_OK)
+		vhost_vdpa_bypass_add(v, &v->vqs[idx]);
+	else
+		vhost_vdpa_bypass_del(&v->vqs[idx]);
 	if (old)
 		eventfd_ctx_put(old);
 	return 0;
@@ -1721,6 +1793,7 @@ static void vhost_vdpa_stop(struct vhost_vdpa *v)
 	u32 i;
 
 	vhost_vdpa_kick_stop_all(v);
+	vhost_vdpa_bypass_del_all(v);
 	vdpa_reset(vdpa);
 	for (i = 0; i < v->nvqs; i++)
 		ops->set_vq_cb(vdpa, i, &cb);
@@ -1746,6 +1819,7 @@ static void vhost_vdpa_cleanup(struct vhost_vdpa *v)
 	for (i = 0; i < v->nvqs; i++) {
 		q = &v->vqs[i];
 		vhost_vdpa_kick_stop(q);
+		vhost_vdpa_bypass_del(q);
 		if (q->kick)
 			fput(q->kick);
 		if (q->call)
