@@ -1015,7 +1015,9 @@ static int vhost_vdpa_replay(struct vhost_vdpa *v, u32 asid)
 
 /*
  * The parent forgot callbacks and every mapping at reset (contract A):
- * give them back, through set_map or range by range through dma_map.  A
+ * give them back, through set_map (also for parents that have dma_map as
+ * well, whose state it replaces as a whole) or else range by range
+ * through dma_map.  A
  * platform IOMMU domain is ours, not the parent's: a reset leaves it be.
  */
 static int vhost_vdpa_restore(struct vhost_vdpa *v)
@@ -1034,10 +1036,11 @@ static int vhost_vdpa_restore(struct vhost_vdpa *v)
 	if (!ops->set_map && !ops->dma_map)
 		return 0;
 	for (i = 0; i < v->nas; i++) {
-		if (ops->dma_map)
-			err = vhost_vdpa_replay(v, i);
-		else
+		/* set_map, when there is one, also replaces anything else */
+		if (ops->set_map)
 			err = vhost_vdpa_set_map(v, i);
+		else
+			err = vhost_vdpa_replay(v, i);
 		if (err)
 			ret = ret ?: err;
 	}
