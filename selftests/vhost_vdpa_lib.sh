@@ -118,3 +118,39 @@ vv_wait_gone() {
 	done
 	wait "$pid"
 }
+
+# vv_skip DESC REASON: record one TAP result skipped for REASON.
+vv_skip() {
+	t_count=$((t_count + 1))
+	echo "ok $t_count - $1 # SKIP $2"
+}
+
+# vv_bg_within SECONDS DESC CMD...: run CMD in the background and pass when
+# it ends successfully within SECONDS.  A CMD still running then is a
+# failure; its pid is added to vv_stuck for the caller to reap later (a
+# task blocked on a kernel lock cannot be killed, only waited for).
+vv_stuck=""
+vv_bg_within() {
+	local secs=$1 desc=$2 pid out rc
+
+	shift 2
+	out=$(mktemp)
+	"$@" >"$out" 2>&1 &
+	pid=$!
+	if ! wait_for "$secs" sh -c "! kill -0 $pid"; then
+		t_fail "$desc (still running after $secs s)"
+		vv_stuck="$vv_stuck $pid"
+		rm -f "$out"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		t_ok "$desc"
+	else
+		t_fail "$desc (exit $rc)"
+		sed 's/^/#   /' "$out"
+	fi
+	rm -f "$out"
+	return "$rc"
+}

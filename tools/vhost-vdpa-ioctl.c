@@ -12,6 +12,11 @@
  *                                    meanwhile), then check -ENODEV
  *   vhost-vdpa-ioctl pin DEV MB      map MB, print "ready", wait for a line
  *                                    or to be killed
+ *   vhost-vdpa-ioctl replay DEV      net device: map memory once, loop a
+ *                                    frame back, reset (status 0), set the
+ *                                    rings up again without any IOTLB
+ *                                    message and loop frames back again:
+ *                                    the mappings survive every reset
  *
  * Exit status: 0 when every check passed, 1 otherwise, 2 on usage errors.
  */
@@ -33,6 +38,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
 
 #ifndef VHOST_BACKEND_F_SUSPEND
 #define VHOST_BACKEND_F_SUSPEND 0x4
@@ -809,13 +815,193 @@ static int cmd_pin(const char *path, size_t mb)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* replay: the device keeps its mappings across resets                */
+
+#define RP_NUM		16U
+#define RP_BUF		2048U
+#define RP_HDR		((unsigned int)sizeof(struct virtio_net_hdr_mrg_rxbuf))
+#define RP_FRAME	64U
+#define RP_VQ_SPAN	0x10000UL	/* rings at +0, +4K, +8K; buffers at +16K */
+
+struct rp_vq {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint8_t *bufs;
+	uint16_t avail_idx;
+	uint16_t used_seen;
+	int kick;
+};
+
+struct rp {
+	int fd;
+	uint8_t *mem;
+	uint64_t iova;
+	struct rp_vq q[2];	/* 0: RX, 1: TX */
+};
+
+static uint64_t rp_iova(const struct rp *r, const void *p)
+{
+	return r->iova + (uint64_t)((const uint8_t *)p - r->mem);
+}
+
+/* Negotiate and set both rings up from scratch: no IOTLB message here. */
+static bool rp_start(struct rp *r)
+{
+	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) |
+		     (1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	unsigned int i;
+	bool good;
+
+	good = !set_status(r->fd, S_ACK) && !set_status(r->fd, S_ACK | S_DRV) &&
+	       !ioctl(r->fd, VHOST_SET_FEATURES, &f) &&
+	       !set_status(r->fd, S_ACK | S_DRV | S_FOK);
+	for (i = 0; good && i < 2; i++) {
+		struct rp_vq *q = &r->q[i];
+		struct vhost_vring_state num = { i, RP_NUM }, base = { i, 0 };
+		struct vhost_vring_state on = { i, 1 };
+		struct vhost_vring_addr a = {
+			.index = i,
+			.desc_user_addr = rp_iova(r, q->desc),
+			.avail_user_addr = rp_iova(r, q->avail),
+			.used_user_addr = rp_iova(r, q->used),
+		};
+		struct vhost_vring_file k = { i, q->kick };
+
+		memset(q->desc, 0, 3 * 4096);
+		q->avail_idx = 0;
+		q->used_seen = 0;
+		good = !ioctl(r->fd, VHOST_SET_VRING_NUM, &num) &&
+		       !ioctl(r->fd, VHOST_SET_VRING_BASE, &base) &&
+		       !ioctl(r->fd, VHOST_SET_VRING_ADDR, &a) &&
+		       !ioctl(r->fd, VHOST_SET_VRING_KICK, &k) &&
+		       !ioctl(r->fd, VHOST_VDPA_SET_VRING_ENABLE, &on);
+	}
+	return good && !set_status(r->fd, S_ACK | S_DRV | S_FOK | S_DOK);
+}
+
+static void rp_post(struct rp_vq *q, uint16_t id)
+{
+	uint64_t one = 1;
+
+	q->avail->ring[q->avail_idx % RP_NUM] = id;
+	q->avail_idx++;
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+	if (write(q->kick, &one, sizeof(one)) != sizeof(one))
+		perror("kick");
+}
+
+/* The next used element of @q within 5 s, or NULL. */
+static struct vring_used_elem *rp_reap(struct rp_vq *q)
+{
+	int ms;
+
+	for (ms = 0; ms < 5000; ms++) {
+		if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) !=
+		    q->used_seen)
+			return &q->used->ring[q->used_seen++ % RP_NUM];
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* Send one frame and check it comes back intact. */
+static bool rp_loop(struct rp *r, uint8_t seq)
+{
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	struct rp_vq *rx = &r->q[0], *tx = &r->q[1];
+	uint8_t *out = tx->bufs, *in;
+	struct vring_used_elem *e;
+	unsigned int i;
+
+	for (i = 0; i < RP_NUM; i++) {
+		rx->desc[i].addr = rp_iova(r, rx->bufs + i * RP_BUF);
+		rx->desc[i].len = RP_BUF;
+		rx->desc[i].flags = VRING_DESC_F_WRITE;
+	}
+	for (i = 0; i < RP_NUM - 1; i++)
+		rx->avail->ring[i] = i;
+	rx->avail_idx = RP_NUM - 1;
+	rp_post(rx, RP_NUM - 1);	/* publishes all RP_NUM, kicks */
+	memset(out, 0, RP_HDR);
+	memcpy(out + RP_HDR, mac, 6);
+	memcpy(out + RP_HDR + 6, mac, 6);
+	out[RP_HDR + 12] = 0x88;
+	out[RP_HDR + 13] = 0xb5;
+	for (i = 14; i < RP_FRAME; i++)
+		out[RP_HDR + i] = (uint8_t)(seq * 31 + i);
+	tx->desc[0].addr = rp_iova(r, out);
+	tx->desc[0].len = RP_HDR + RP_FRAME;
+	tx->desc[0].flags = 0;
+	rp_post(tx, 0);
+	e = rp_reap(rx);
+	if (!e) {
+		printf("# no frame came back; status %#x\n", status_of(r->fd));
+		return false;
+	}
+	in = rx->bufs + e->id * RP_BUF;
+	if (e->len < RP_HDR + RP_FRAME ||
+	    memcmp(in + RP_HDR, out + RP_HDR, RP_FRAME)) {
+		printf("# frame came back wrong: used id %u len %u\n", e->id,
+		       e->len);
+		return false;
+	}
+	return true;
+}
+
+static int cmd_replay(const char *path)
+{
+	uint64_t b = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+	size_t len = 2 * RP_VQ_SPAN;
+	struct vhost_vdpa_iova_range range;
+	struct rp r = { .fd = open_dev(path) };
+	unsigned int i, round;
+	uint32_t id = 0;
+
+	r.mem = alloc_mem(len);
+	r.iova = (uintptr_t)r.mem;
+	for (i = 0; i < 2; i++) {
+		struct rp_vq *q = &r.q[i];
+
+		q->desc = (void *)(r.mem + i * RP_VQ_SPAN);
+		q->avail = (void *)(r.mem + i * RP_VQ_SPAN + 4096);
+		q->used = (void *)(r.mem + i * RP_VQ_SPAN + 8192);
+		q->bufs = r.mem + i * RP_VQ_SPAN + 16384;
+		q->kick = eventfd(0, EFD_CLOEXEC);
+	}
+	ioctl(r.fd, VHOST_VDPA_GET_DEVICE_ID, &id);
+	if (id != VIRTIO_ID_NET || ioctl(r.fd, VHOST_VDPA_GET_IOVA_RANGE, &range)) {
+		fprintf(stderr, "replay: %s is not a net device\n", path);
+		return 2;
+	}
+	if (r.iova < range.first || r.iova + len - 1 > range.last)
+		r.iova = range.first;
+	is_ok(ioctl(r.fd, VHOST_SET_OWNER, NULL), "SET_OWNER");
+	is_ok(ioctl(r.fd, VHOST_SET_BACKEND_FEATURES, &b),
+	      "SET_BACKEND_FEATURES");
+	is_ok(iotlb(r.fd, 0, VHOST_IOTLB_UPDATE, r.iova, len, r.mem, 3),
+	      "the only IOTLB update of this run");
+	tap(rp_start(&r), "device started");
+	tap(rp_loop(&r, 1), "a frame loops back intact before any reset");
+	for (round = 2; round <= 3; round++) {
+		is_ok(set_status(r.fd, 0), "reset through SET_STATUS 0");
+		tap(rp_start(&r), "device set up again without IOTLB messages");
+		tap(rp_loop(&r, round),
+		    "a frame loops back intact after reset %u", round - 1);
+	}
+	is_ok(close(r.fd), "close");
+	return failures ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"Usage: vhost-vdpa-ioctl edge DEV\n"
 		"       vhost-vdpa-ioctl memlock DEV   (under prlimit --memlock=BYTES)\n"
 		"       vhost-vdpa-ioctl hold DEV MB\n"
-		"       vhost-vdpa-ioctl pin DEV MB\n");
+		"       vhost-vdpa-ioctl pin DEV MB\n"
+		"       vhost-vdpa-ioctl replay DEV\n");
 	exit(2);
 }
 
@@ -830,6 +1016,8 @@ int main(int argc, char **argv)
 		return cmd_memlock(argv[2]);
 	if (!strcmp(argv[1], "hold") && argc == 4)
 		return cmd_hold(argv[2], strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "replay") && argc == 3)
+		return cmd_replay(argv[2]);
 	if (!strcmp(argv[1], "pin") && argc == 4)
 		return cmd_pin(argv[2], strtoul(argv[3], NULL, 0));
 	usage();

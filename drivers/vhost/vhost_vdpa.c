@@ -5,13 +5,16 @@
  * IOTLB message ABI of <uapi/linux/vhost.h>.  DPDK's virtio-user and QEMU's
  * vhost-vdpa netdev drive a device through it.
  *
- * It is built on the running kernel's vhost.ko: struct vhost_dev holds the
- * owner's mm, and each struct vhost_virtqueue polls its kick eventfd and
- * keeps the ring size and addresses.  What is specific to vDPA is here:
+ * It stands alone on public kernel interfaces: the owner's mm, the kick
+ * eventfds (polled through a wait-queue entry whose callback kicks the
+ * parent), the call and error eventfds and the ring checks are kept here,
+ * a few dozen bytes per virtqueue.  What is specific to vDPA is here too:
  * status and config space, the parent's callbacks signalling the call
- * eventfds, and the IOTLB, one interval tree per address space, whose
- * updates pin user memory and hand IOVA->PA translations to the parent
- * (set_map, dma_map) or to a platform IOMMU domain.
+ * eventfds, and the IOTLB, one interval tree per address space
+ * (<linux/vhost_iotlb.h>), whose updates pin user memory and hand
+ * IOVA->PA translations to the parent (set_map, dma_map) or to a platform
+ * IOMMU domain.  A reset of the device makes the parent forget every
+ * mapping; they are replayed to it right after (set_map or dma_map).
  *
  * Lifetime: probe creates the struct vhost_vdpa and its device node; the
  * node can be opened by one file at a time.  Removing the vDPA device while
@@ -29,10 +32,13 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/irqbypass.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/log2.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
+#include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -40,15 +46,20 @@
 #include <linux/vdpa.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/virtio_config.h>
+#include <linux/wait.h>
 #include <uapi/linux/vhost.h>
-
-/* Extracted at build time from the target kernel's source package. */
-#include "vhost.h"
+#include <uapi/linux/virtio_ring.h>
 
 #define VHOST_VDPA_DEV_MAX	BIT(MINORBITS)
 
 /* Largest vq count: vdpa_config_ops take a u16 index. */
 #define VHOST_VDPA_MAX_VQS	(U16_MAX + 1U)
+
+/* Largest ring: VHOST_SET_VRING_NUM takes a power of two up to this. */
+#define VHOST_VDPA_MAX_VQ_SIZE	32768U
+
+/* Alignment of the packed ring's event suppression areas. */
+#define VHOST_VDPA_PACKED_EVENT_ALIGN	4U
 
 /* Status bits a driver may write; NEEDS_RESET belongs to the device. */
 #define VHOST_VDPA_STATUS_DRIVER_BITS					\
@@ -65,18 +76,35 @@ struct vhost_vdpa;
 
 /**
  * struct vhost_vdpa_vq - one virtqueue of an open device
- * @vq: vhost's view: kick eventfd and its poll, ring size and addresses.
- *	Changed only by ioctls, under &vhost_vdpa.lock.
  * @v: the device
+ * @kick: file of the kick eventfd, or NULL.  Changed under &vhost_vdpa.lock.
+ * @kick_wqh: wait queue of @kick that @kick_wait is on, or NULL when not
+ *	polling.  Changed under &vhost_vdpa.lock.
+ * @kick_wait: our entry on @kick_wqh.  Its callback kicks the parent; it
+ *	runs from the eventfd's wakeup, under @kick_wqh's lock with
+ *	interrupts disabled, and is done once removed from @kick_wqh.
+ * @err: error eventfd (VHOST_SET_VRING_ERR), or NULL.  Under
+ *	&vhost_vdpa.lock.
+ * @cb_lock: protects @call against the parent's callback
  * @call: call eventfd, or NULL.  Written under &vhost_vdpa.lock and
- *	&vhost_vdpa.cb_lock; read under &vhost_vdpa.cb_lock by the parent's
- *	callback, which may run in any context.
+ *	@cb_lock; read under @cb_lock by the parent's callback, which may run
+ *	in any context.
+ * @bypass: the parent's interrupt of this queue offered to a consumer of
+ *	@call (KVM's irqfd); registered while its token is set.  Under
+ *	&vhost_vdpa.lock.
  * @index: virtqueue index
  */
 struct vhost_vdpa_vq {
-	struct vhost_virtqueue vq;
 	struct vhost_vdpa *v;
+	struct file *kick;
+	wait_queue_head_t *kick_wqh;
+	wait_queue_entry_t kick_wait;
+	struct eventfd_ctx *err;
+	spinlock_t cb_lock;		/* see above */
 	struct eventfd_ctx *call;
+#if IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER)
+	struct irq_bypass_producer bypass;
+#endif
 	u16 index;
 };
 
@@ -131,9 +159,10 @@ struct vhost_vdpa_map {
  * @vdpa: the vDPA device, NULL once removed
  * @opened: a file has the device open (it may have been removed since)
  * @filp: that file, for zapping its doorbell mappings at remove
- * @vdev: vhost device: owner mm, virtqueue array
+ * @mm: the owner's mm (VHOST_SET_OWNER), grabbed, or NULL; set once per
+ *	open, dropped at release.  IOTLB messages are accepted only from a
+ *	task of this mm, and pinned pages are charged to it.
  * @vqs: the virtqueues, @nvqs of them
- * @vq_ptrs: pointers to @vqs[i].vq, as vhost_dev_init() wants them
  * @as: address spaces, @nas of them
  * @retired: struct vhost_vdpa_map entries waiting for set_map
  * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
@@ -141,8 +170,7 @@ struct vhost_vdpa_map {
  * @backend_features: VHOST_BACKEND_F_* acknowledged by user space
  * @range: IOVA range accepted in IOTLB updates
  * @domain: platform IOMMU domain, for parents without set_map/dma_map
- * @cb_lock: protects @config_call and every &vhost_vdpa_vq.call against
- *	the parent's callbacks
+ * @cb_lock: protects @config_call against the parent's config callback
  * @config_call: config-change eventfd, or NULL
  */
 struct vhost_vdpa {
@@ -159,9 +187,8 @@ struct vhost_vdpa {
 	bool opened;
 	struct file *filp;
 
-	struct vhost_dev vdev;
+	struct mm_struct *mm;
 	struct vhost_vdpa_vq *vqs;
-	struct vhost_virtqueue **vq_ptrs;
 	struct vhost_vdpa_as *as;
 	struct list_head retired;
 	bool in_batch;
@@ -189,10 +216,10 @@ static irqreturn_t vhost_vdpa_vq_cb(void *data)
 	struct vhost_vdpa_vq *q = data;
 	unsigned long flags;
 
-	spin_lock_irqsave(&q->v->cb_lock, flags);
+	spin_lock_irqsave(&q->cb_lock, flags);
 	if (q->call)
 		eventfd_signal(q->call, 1);
-	spin_unlock_irqrestore(&q->v->cb_lock, flags);
+	spin_unlock_irqrestore(&q->cb_lock, flags);
 	return IRQ_HANDLED;
 }
 
@@ -206,18 +233,6 @@ static irqreturn_t vhost_vdpa_config_cb(void *data)
 		eventfd_signal(v->config_call, 1);
 	spin_unlock_irqrestore(&v->cb_lock, flags);
 	return IRQ_HANDLED;
-}
-
-/* Runs from the kick eventfd's wakeup, in atomic context. */
-static void vhost_vdpa_handle_kick(struct vhost_work *work)
-{
-	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
-						  poll.work);
-	struct vhost_vdpa_vq *q = container_of(vq, struct vhost_vdpa_vq, vq);
-	struct vdpa_device *vdpa = q->v->vdpa;
-
-	/* remove stops every poll before it clears @vdpa */
-	vdpa->config->kick_vq(vdpa, q->index);
 }
 
 static void vhost_vdpa_apply_vq_cb(struct vhost_vdpa *v, u16 idx)
@@ -245,8 +260,11 @@ static void vhost_vdpa_apply_config_cb(struct vhost_vdpa *v)
 	v->vdpa->config->set_config_cb(v->vdpa, &cb);
 }
 
-/* Replace *@slot with the eventfd @fd (-1: none); returns the old one. */
-static struct eventfd_ctx *vhost_vdpa_swap_eventfd(struct vhost_vdpa *v,
+/*
+ * Replace *@slot, guarded by @lock, with the eventfd @fd (-1: none);
+ * returns the old one for the caller to put.
+ */
+static struct eventfd_ctx *vhost_vdpa_swap_eventfd(spinlock_t *lock,
 						   struct eventfd_ctx **slot,
 						   int fd)
 {
@@ -257,25 +275,152 @@ static struct eventfd_ctx *vhost_vdpa_swap_eventfd(struct vhost_vdpa *v,
 		if (IS_ERR(ctx))
 			return ctx;
 	}
-	spin_lock_irq(&v->cb_lock);
+	spin_lock_irq(lock);
 	old = *slot;
 	*slot = ctx;
-	spin_unlock_irq(&v->cb_lock);
+	spin_unlock_irq(lock);
 	return old;
 }
 
 /* Wake whoever waits on our eventfds, e.g. to notice the device is gone. */
 static void vhost_vdpa_wake_eventfds(struct vhost_vdpa *v)
 {
+	struct vhost_vdpa_vq *q;
 	u32 i;
 
 	spin_lock_irq(&v->cb_lock);
 	if (v->config_call)
 		eventfd_signal(v->config_call, 1);
-	for (i = 0; i < v->nvqs; i++)
-		if (v->vqs[i].call)
-			eventfd_signal(v->vqs[i].call, 1);
 	spin_unlock_irq(&v->cb_lock);
+	for (i = 0; i < v->nvqs; i++) {
+		q = &v->vqs[i];
+		spin_lock_irq(&q->cb_lock);
+		if (q->call)
+			eventfd_signal(q->call, 1);
+		spin_unlock_irq(&q->cb_lock);
+	}
+}
+
+#if IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER)
+/*
+ * A hardware parent's virtqueue interrupt (get_vq_irq) is offered to a
+ * consumer of the same call eventfd, KVM's irqfd, which may then deliver
+ * it to a guest directly.  It exists only while DRIVER_OK: register after
+ * DRIVER_OK or a new call eventfd, unregister before a reset or before the
+ * call eventfd is put.
+ */
+static void vhost_vdpa_bypass_del(struct vhost_vdpa_vq *q)
+{
+	if (!q->bypass.token)
+		return;
+	irq_bypass_unregister_producer(&q->bypass);
+	q->bypass.token = NULL;
+}
+
+static void vhost_vdpa_bypass_add(struct vhost_vdpa *v, struct vhost_vdpa_vq *q)
+{
+	const struct vdpa_config_ops *ops = v->vdpa->config;
+	int irq, ret;
+
+	vhost_vdpa_bypass_del(q);
+	if (!ops->get_vq_irq || !q->call)
+		return;
+	irq = ops->get_vq_irq(v->vdpa, q->index);
+	if (irq < 0)
+		return;
+	q->bypass.token = q->call;
+	q->bypass.irq = irq;
+	ret = irq_bypass_register_producer(&q->bypass);
+	if (ret) {
+		q->bypass.token = NULL;
+		vv_bad(v, "vq %u: irq %d not offered for bypass: %d\n",
+		       q->index, irq, ret);
+	}
+}
+#else
+static void vhost_vdpa_bypass_del(struct vhost_vdpa_vq *q)
+{
+}
+
+static void vhost_vdpa_bypass_add(struct vhost_vdpa *v, struct vhost_vdpa_vq *q)
+{
+}
+#endif
+
+static void vhost_vdpa_bypass_del_all(struct vhost_vdpa *v)
+{
+	u32 i;
+
+	for (i = 0; i < v->nvqs; i++)
+		vhost_vdpa_bypass_del(&v->vqs[i]);
+}
+
+/*
+ * Kick eventfds.  Each virtqueue with a kick eventfd has its wait-queue
+ * entry on the eventfd's wait queue; a write to the eventfd wakes the
+ * queue and our callback kicks the parent right there, in atomic context.
+ * remove() and release() take every entry off before the device goes.
+ */
+static int vhost_vdpa_kick_wake(wait_queue_entry_t *wait, unsigned int mode,
+				int sync, void *key)
+{
+	struct vhost_vdpa_vq *q = container_of(wait, struct vhost_vdpa_vq,
+					       kick_wait);
+	struct vdpa_device *vdpa = q->v->vdpa;
+
+	if (key_to_poll(key) & EPOLLIN)
+		vdpa->config->kick_vq(vdpa, q->index);
+	return 0;
+}
+
+/* A poll table that knows its virtqueue, for vfs_poll() of a kick file. */
+struct vhost_vdpa_kick_table {
+	poll_table pt;
+	struct vhost_vdpa_vq *q;
+};
+
+static void vhost_vdpa_kick_queue(struct file *file, wait_queue_head_t *wqh,
+				  poll_table *pt)
+{
+	struct vhost_vdpa_vq *q;
+
+	q = container_of(pt, struct vhost_vdpa_kick_table, pt)->q;
+	q->kick_wqh = wqh;
+	add_wait_queue(wqh, &q->kick_wait);
+}
+
+static void vhost_vdpa_kick_stop(struct vhost_vdpa_vq *q)
+{
+	if (!q->kick_wqh)
+		return;
+	remove_wait_queue(q->kick_wqh, &q->kick_wait);
+	q->kick_wqh = NULL;
+}
+
+/* Start polling @q->kick; a kick already pending is delivered now. */
+static int vhost_vdpa_kick_start(struct vhost_vdpa *v, struct vhost_vdpa_vq *q)
+{
+	struct vhost_vdpa_kick_table table = { .q = q };
+	__poll_t mask;
+
+	init_waitqueue_func_entry(&q->kick_wait, vhost_vdpa_kick_wake);
+	init_poll_funcptr(&table.pt, vhost_vdpa_kick_queue);
+	mask = vfs_poll(q->kick, &table.pt);
+	if (mask & EPOLLERR) {
+		vhost_vdpa_kick_stop(q);
+		return -EINVAL;
+	}
+	if (mask & EPOLLIN)
+		v->vdpa->config->kick_vq(v->vdpa, q->index);
+	return 0;
+}
+
+static void vhost_vdpa_kick_stop_all(struct vhost_vdpa *v)
+{
+	u32 i;
+
+	for (i = 0; i < v->nvqs; i++)
+		vhost_vdpa_kick_stop(&v->vqs[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -307,7 +452,7 @@ static unsigned long vhost_vdpa_npages(u64 addr, u64 size)
 static int vhost_vdpa_charge(struct vhost_vdpa *v, unsigned long npages)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK);
-	struct mm_struct *mm = v->vdev.mm;
+	struct mm_struct *mm = v->mm;
 	s64 pinned;
 
 	pinned = atomic64_add_return(npages, &mm->pinned_vm);
@@ -323,7 +468,7 @@ static int vhost_vdpa_charge(struct vhost_vdpa *v, unsigned long npages)
 
 static void vhost_vdpa_uncharge(struct vhost_vdpa *v, unsigned long npages)
 {
-	atomic64_sub(npages, &v->vdev.mm->pinned_vm);
+	atomic64_sub(npages, &v->mm->pinned_vm);
 }
 
 static void vhost_vdpa_unpin(u64 pa, u64 size, u32 perm)
@@ -557,7 +702,46 @@ static int vhost_vdpa_add_pages(struct vhost_vdpa *v, u32 asid,
 	return 0;
 }
 
-/* IOTLB update for a parent that wants physical addresses: pin, map. */
+/* Rounds of "fault it in, the pin still needs a fault" before -EFAULT. */
+#define VHOST_VDPA_FAULT_TRIES	8
+
+/*
+ * Pin up to @n pages at @addr of the current mm; the mmap lock is held for
+ * reading.  The pin itself never sleeps on a fault (FOLL_NOWAIT): a page
+ * that needs one, e.g. of a userfaultfd range or a FUSE file, is faulted in
+ * by fixup_user_fault(), whose wait a fatal signal ends (it may drop and
+ * retake the mmap lock meanwhile), and the pin is tried again.  So a
+ * holder of &vhost_vdpa.lock stuck on such memory can always be killed.
+ */
+static long vhost_vdpa_pin(unsigned long addr, unsigned long n,
+			   unsigned int gup, struct page **pages)
+{
+	unsigned int fault = gup & FOLL_WRITE ? FAULT_FLAG_WRITE : 0;
+	int tries = VHOST_VDPA_FAULT_TRIES;
+	bool unlocked;
+	long ret;
+
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = pin_user_pages(addr, n, gup | FOLL_NOWAIT, pages, NULL);
+		if (ret)
+			return ret;
+		/* 0: the first page needs a fault that may sleep */
+		if (!tries--)
+			return -EFAULT;
+		unlocked = false;
+		ret = fixup_user_fault(current->mm, addr, fault, &unlocked);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
+ * IOTLB update for a parent that wants physical addresses: pin, map.  The
+ * mmap lock is taken per batch of pages, and a fatal signal stops the loop
+ * between batches and inside a fault wait (see vhost_vdpa_pin()).
+ */
 static int vhost_vdpa_map_pa(struct vhost_vdpa *v, u32 asid,
 			     const struct vhost_iotlb_msg *msg)
 {
@@ -583,13 +767,17 @@ static int vhost_vdpa_map_pa(struct vhost_vdpa *v, u32 asid,
 		return -ENOMEM;
 	}
 
-	mmap_read_lock(current->mm);
 	while (!ret && done < npages) {
-		n = pin_user_pages(base + (done << PAGE_SHIFT),
+		mmap_read_lock(current->mm);
+		n = vhost_vdpa_pin(base + (done << PAGE_SHIFT),
 				   min(npages - done, VHOST_VDPA_PIN_BATCH),
-				   gup, pages, NULL);
-		if (n <= 0) {
-			ret = n ? n : -EFAULT;
+				   gup, pages);
+		mmap_read_unlock(current->mm);
+		if (n < 0) {
+			ret = n;
+			if (n == -EINTR)
+				vv_bad(v, "%s[%d]: IOTLB update interrupted by a fatal signal\n",
+				       current->comm, task_pid_nr(current));
 			break;
 		}
 		ret = vhost_vdpa_add_pages(v, asid, &run, msg->perm, pages, n,
@@ -600,7 +788,6 @@ static int vhost_vdpa_map_pa(struct vhost_vdpa *v, u32 asid,
 		ret = vhost_vdpa_add_run(v, asid, &run, msg->perm, &mapped);
 	else if (run.size)
 		vhost_vdpa_unpin(run.pa, run.size, msg->perm);
-	mmap_read_unlock(current->mm);
 	free_page((unsigned long)pages);
 
 	if (ret) {
@@ -730,15 +917,12 @@ static int vhost_vdpa_batch_end(struct vhost_vdpa *v)
 static int vhost_vdpa_iotlb_msg(struct vhost_vdpa *v, u32 asid,
 				const struct vhost_iotlb_msg *msg)
 {
-	int ret;
-
 	if (!v->vdpa)
 		return -ENODEV;
-	ret = vhost_dev_check_owner(&v->vdev);
-	if (ret) {
+	if (!v->mm || v->mm != current->mm) {
 		vv_bad(v, "IOTLB message from %s[%d], not the owner\n",
 		       current->comm, task_pid_nr(current));
-		return ret;
+		return -EPERM;
 	}
 
 	switch (msg->type) {
@@ -797,7 +981,9 @@ static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -EINVAL;
 	}
 
-	mutex_lock(&v->lock);
+	/* another thread of the owner may be stuck in a fault: killable */
+	if (mutex_lock_killable(&v->lock))
+		return -EINTR;
 	if (!(v->backend_features & BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID)))
 		asid = 0;
 	ret = vhost_vdpa_iotlb_msg(v, asid, &msg);
@@ -808,9 +994,35 @@ static ssize_t vhost_vdpa_write_iter(struct kiocb *iocb, struct iov_iter *from)
 /* ------------------------------------------------------------------ */
 /* Device state: reset, status, features, config space                */
 
-/* The parent forgets callbacks and mappings on reset: give them back. */
+/* Map every range of address space @asid in a dma_map parent again. */
+static int vhost_vdpa_replay(struct vhost_vdpa *v, u32 asid)
+{
+	struct vhost_iotlb *iotlb = &v->as[asid].iotlb;
+	struct vhost_iotlb_map *map;
+	int ret = 0, err;
+
+	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX); map;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
+		err = vhost_vdpa_parent_map(v, asid, map->start, map->opaque);
+		if (err) {
+			vv_bad(v, "replay of %#llx+%#llx in AS %u to the parent failed: %d\n",
+			       map->start, map->size, asid, err);
+			ret = ret ?: err;
+		}
+	}
+	return ret;
+}
+
+/*
+ * The parent forgot callbacks and every mapping at reset (contract A):
+ * give them back, through set_map (also for parents that have dma_map as
+ * well, whose state it replaces as a whole) or else range by range
+ * through dma_map.  A
+ * platform IOMMU domain is ours, not the parent's: a reset leaves it be.
+ */
 static int vhost_vdpa_restore(struct vhost_vdpa *v)
 {
+	const struct vdpa_config_ops *ops = v->vdpa->config;
 	int ret = 0, err;
 	u32 i;
 
@@ -819,12 +1031,18 @@ static int vhost_vdpa_restore(struct vhost_vdpa *v)
 			vhost_vdpa_apply_vq_cb(v, i);
 	if (v->config_call)
 		vhost_vdpa_apply_config_cb(v);
-	if (!v->vdpa->config->set_map)
+	/* Nothing the parent had before the reset is reachable now. */
+	vhost_vdpa_flush_retired(v, U32_MAX);
+	if (!ops->set_map && !ops->dma_map)
 		return 0;
 	for (i = 0; i < v->nas; i++) {
-		err = vhost_vdpa_set_map(v, i);
+		/* set_map, when there is one, also replaces anything else */
+		if (ops->set_map)
+			err = vhost_vdpa_set_map(v, i);
+		else
+			err = vhost_vdpa_replay(v, i);
 		if (err)
-			ret = err;
+			ret = ret ?: err;
 	}
 	return ret;
 }
@@ -834,6 +1052,7 @@ static int vhost_vdpa_reset(struct vhost_vdpa *v)
 	int ret;
 
 	v->suspended = false;
+	vhost_vdpa_bypass_del_all(v);
 	ret = vdpa_reset(v->vdpa);
 	if (ret) {
 		vv_bad(v, "parent reset failed: %d\n", ret);
@@ -853,6 +1072,7 @@ static long vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *statusp)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
 	u8 status, old, added;
+	u32 i;
 
 	if (get_user(status, statusp))
 		return -EFAULT;
@@ -881,6 +1101,10 @@ static long vhost_vdpa_set_status(struct vhost_vdpa *v, u8 __user *statusp)
 		return -EINVAL;
 	}
 	vdpa_set_status(v->vdpa, status);
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    (ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_DRIVER_OK))
+		for (i = 0; i < v->nvqs; i++)
+			vhost_vdpa_bypass_add(v, &v->vqs[i]);
 	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_FEATURES_OK))
 		vv_bad(v, "device refused FEATURES_OK for features %#llx\n",
@@ -972,7 +1196,7 @@ static long vhost_vdpa_set_config_call(struct vhost_vdpa *v, int __user *fdp)
 
 	if (get_user(fd, fdp))
 		return -EFAULT;
-	old = vhost_vdpa_swap_eventfd(v, &v->config_call, fd);
+	old = vhost_vdpa_swap_eventfd(&v->cb_lock, &v->config_call, fd);
 	if (IS_ERR(old))
 		return PTR_ERR(old);
 	vhost_vdpa_apply_config_cb(v);
@@ -1027,6 +1251,19 @@ static long vhost_vdpa_suspend(struct vhost_vdpa *v)
 	return ret;
 }
 
+/* The calling task's mm becomes the owner; there is only ever one. */
+static long vhost_vdpa_set_owner(struct vhost_vdpa *v)
+{
+	if (v->mm) {
+		vv_bad(v, "%s[%d]: device already has an owner\n",
+		       current->comm, task_pid_nr(current));
+		return -EBUSY;
+	}
+	mmgrab(current->mm);
+	v->mm = current->mm;
+	return 0;
+}
+
 static long vhost_vdpa_dev_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 				 void __user *argp)
 {
@@ -1035,7 +1272,7 @@ static long vhost_vdpa_dev_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 
 	switch (cmd) {
 	case VHOST_SET_OWNER:
-		return vhost_dev_set_owner(&v->vdev);
+		return vhost_vdpa_set_owner(v);
 	case VHOST_GET_FEATURES:
 		return put_user(ops->get_device_features(vdpa),
 				(u64 __user *)argp);
@@ -1100,53 +1337,60 @@ static long vhost_vdpa_set_vring_num(struct vhost_vdpa *v, u16 idx,
 				     void __user *argp)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vhost_virtqueue *vq = &v->vqs[idx].vq;
-	unsigned int old = vq->num;
+	struct vhost_vring_state s;
 	u32 min = 1, max;
-	long ret;
 
-	ret = vhost_vring_ioctl(&v->vdev, VHOST_SET_VRING_NUM, argp);
-	if (ret)
-		return ret;
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (!s.num || s.num > VHOST_VDPA_MAX_VQ_SIZE || !is_power_of_2(s.num)) {
+		vv_bad(v, "vq %u: size %u is not a power of two in [1, %u]\n",
+		       idx, s.num, VHOST_VDPA_MAX_VQ_SIZE);
+		return -EINVAL;
+	}
 	max = ops->get_vq_num_max(v->vdpa);
 	if (ops->get_vq_num_min)
 		min = ops->get_vq_num_min(v->vdpa);
-	if (vq->num < min || vq->num > max) {
-		vv_bad(v, "vq %u: size %u outside [%u, %u]\n", idx, vq->num,
+	if (s.num < min || s.num > max) {
+		vv_bad(v, "vq %u: size %u outside [%u, %u]\n", idx, s.num,
 		       min, max);
-		vq->num = old;
 		return -EINVAL;
 	}
-	ops->set_vq_num(v->vdpa, idx, vq->num);
+	ops->set_vq_num(v->vdpa, idx, s.num);
 	return 0;
 }
 
+/*
+ * Split ring: descriptor table 16, available ring 2, used ring 4 bytes
+ * aligned; packed ring: descriptor ring 16, both event suppression areas 4.
+ * VHOST_VRING_F_LOG is accepted and ignored: there is no dirty logging.
+ */
 static long vhost_vdpa_set_vring_addr(struct vhost_vdpa *v, u16 idx,
 				      void __user *argp)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
-	struct vhost_virtqueue *vq = &v->vqs[idx].vq;
-	vring_desc_t __user *desc = vq->desc;
-	vring_avail_t __user *avail = vq->avail;
-	vring_used_t __user *used = vq->used;
-	long ret;
+	u64 avail_align = VRING_AVAIL_ALIGN_SIZE;
+	struct vhost_vring_addr a;
 
-	ret = vhost_vring_ioctl(&v->vdev, VHOST_SET_VRING_ADDR, argp);
-	if (ret)
-		return ret;
-	/* vhost checks the other two areas' alignment, not this one */
-	if ((uintptr_t)vq->desc & (VRING_DESC_ALIGN_SIZE - 1)) {
-		vv_bad(v, "vq %u: descriptor area not %u-byte aligned\n", idx,
-		       VRING_DESC_ALIGN_SIZE);
-		vq->desc = desc;
-		vq->avail = avail;
-		vq->used = used;
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~BIT(VHOST_VRING_F_LOG)) {
+		vv_bad(v, "vq %u: unknown ring address flags %#x\n", idx,
+		       a.flags);
+		return -EOPNOTSUPP;
+	}
+	if (vhost_vdpa_packed(v))
+		avail_align = VHOST_VDPA_PACKED_EVENT_ALIGN;
+	if ((a.desc_user_addr & (VRING_DESC_ALIGN_SIZE - 1)) ||
+	    (a.avail_user_addr & (avail_align - 1)) ||
+	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1))) {
+		vv_bad(v, "vq %u: ring areas %#llx/%#llx/%#llx not aligned to %u/%llu/%u\n",
+		       idx, a.desc_user_addr, a.avail_user_addr,
+		       a.used_user_addr, VRING_DESC_ALIGN_SIZE, avail_align,
+		       VRING_USED_ALIGN_SIZE);
 		return -EINVAL;
 	}
-	return ops->set_vq_address(v->vdpa, idx,
-				   (u64)(uintptr_t)vq->desc,
-				   (u64)(uintptr_t)vq->avail,
-				   (u64)(uintptr_t)vq->used);
+	return ops->set_vq_address(v->vdpa, idx, a.desc_user_addr,
+				   a.avail_user_addr, a.used_user_addr);
 }
 
 static long vhost_vdpa_set_vring_base(struct vhost_vdpa *v, u16 idx,
@@ -1197,17 +1441,78 @@ static long vhost_vdpa_get_vring_base(struct vhost_vdpa *v, u16 idx,
 static long vhost_vdpa_set_vring_call(struct vhost_vdpa *v, u16 idx,
 				      void __user *argp)
 {
+	const struct vdpa_config_ops *ops = v->vdpa->config;
 	struct vhost_vring_file f;
 	struct eventfd_ctx *old;
 
 	if (copy_from_user(&f, argp, sizeof(f)))
 		return -EFAULT;
-	old = vhost_vdpa_swap_eventfd(v, &v->vqs[idx].call, f.fd);
+	old = vhost_vdpa_swap_eventfd(&v->vqs[idx].cb_lock, &v->vqs[idx].call,
+				      f.fd);
 	if (IS_ERR(old))
 		return PTR_ERR(old);
 	vhost_vdpa_apply_vq_cb(v, idx);
+	if (ops->get_status(v->vdpa) & VIRTIO_CONFIG_S_DRIVER_OK)
+		vhost_vdpa_bypass_add(v, &v->vqs[idx]);
+	else
+		vhost_vdpa_bypass_del(&v->vqs[idx]);
 	if (old)
 		eventfd_ctx_put(old);
+	return 0;
+}
+
+static long vhost_vdpa_set_vring_kick(struct vhost_vdpa *v, u16 idx,
+				      void __user *argp)
+{
+	struct vhost_vdpa_vq *q = &v->vqs[idx];
+	struct vhost_vring_file f;
+	struct file *file = NULL;
+	int ret;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.fd != VHOST_FILE_UNBIND) {
+		file = eventfd_fget(f.fd);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+	}
+	if (file == q->kick) {
+		if (file)
+			fput(file);
+		return 0;
+	}
+	vhost_vdpa_kick_stop(q);
+	if (q->kick)
+		fput(q->kick);
+	q->kick = file;
+	if (!file)
+		return 0;
+	ret = vhost_vdpa_kick_start(v, q);
+	if (ret) {
+		q->kick = NULL;
+		fput(file);
+	}
+	return ret;
+}
+
+/* Kept for the ABI: parents report ring errors through NEEDS_RESET. */
+static long vhost_vdpa_set_vring_err(struct vhost_vdpa *v, u16 idx,
+				     void __user *argp)
+{
+	struct vhost_vdpa_vq *q = &v->vqs[idx];
+	struct eventfd_ctx *ctx = NULL;
+	struct vhost_vring_file f;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.fd != VHOST_FILE_UNBIND) {
+		ctx = eventfd_ctx_fdget(f.fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	if (q->err)
+		eventfd_ctx_put(q->err);
+	q->err = ctx;
 	return 0;
 }
 
@@ -1267,14 +1572,17 @@ static long vhost_vdpa_vring_ioctl(struct vhost_vdpa *v, unsigned int cmd,
 		return vhost_vdpa_set_vring_call(v, idx, argp);
 	case VHOST_VDPA_GET_VRING_GROUP:
 		return vhost_vdpa_get_vring_group(v, idx, argp);
+	case VHOST_SET_VRING_KICK:
+		return vhost_vdpa_set_vring_kick(v, idx, argp);
+	case VHOST_SET_VRING_ERR:
+		return vhost_vdpa_set_vring_err(v, idx, argp);
 	case VHOST_VDPA_SET_VRING_ENABLE:
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
 		ops->set_vq_ready(v->vdpa, idx, s.num);
 		return 0;
 	default:
-		/* VHOST_SET_VRING_KICK, VHOST_SET_VRING_ERR */
-		return vhost_vring_ioctl(&v->vdev, cmd, argp);
+		return -ENOIOCTLCMD;
 	}
 }
 
@@ -1303,7 +1611,8 @@ static long vhost_vdpa_unlocked_ioctl(struct file *filp, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 	long ret;
 
-	mutex_lock(&v->lock);
+	if (mutex_lock_killable(&v->lock))
+		return -EINTR;
 	if (!v->vdpa)
 		ret = -ENODEV;
 	else if (vhost_vdpa_is_vring_cmd(cmd))
@@ -1424,36 +1733,36 @@ static void vhost_vdpa_free_domain(struct vhost_vdpa *v)
 static void vhost_vdpa_free_state(struct vhost_vdpa *v)
 {
 	kvfree(v->vqs);
-	kfree(v->vq_ptrs);
 	kfree(v->as);
 	v->vqs = NULL;
-	v->vq_ptrs = NULL;
 	v->as = NULL;
 }
 
-/* Set up a fresh open: vhost device, address spaces, reset device. */
+/* Set up a fresh open: virtqueues, address spaces, reset device. */
 static int vhost_vdpa_setup(struct vhost_vdpa *v)
 {
 	const struct vdpa_config_ops *ops = v->vdpa->config;
+	struct vhost_vdpa_vq *q;
 	u32 i;
 	int ret;
 
 	v->vqs = kvcalloc(v->nvqs, sizeof(*v->vqs), GFP_KERNEL_ACCOUNT);
-	v->vq_ptrs = kcalloc(v->nvqs, sizeof(*v->vq_ptrs), GFP_KERNEL_ACCOUNT);
 	v->as = kcalloc(v->nas, sizeof(*v->as), GFP_KERNEL_ACCOUNT);
-	if (!v->vqs || !v->vq_ptrs || !v->as) {
+	if (!v->vqs || !v->as) {
 		vhost_vdpa_free_state(v);
 		return -ENOMEM;
 	}
 	for (i = 0; i < v->nvqs; i++) {
-		v->vqs[i].v = v;
-		v->vqs[i].index = i;
-		v->vqs[i].vq.handle_kick = vhost_vdpa_handle_kick;
-		v->vq_ptrs[i] = &v->vqs[i].vq;
+		q = &v->vqs[i];
+		q->v = v;
+		q->index = i;
+		spin_lock_init(&q->cb_lock);
+		init_waitqueue_func_entry(&q->kick_wait, vhost_vdpa_kick_wake);
 	}
 	for (i = 0; i < v->nas; i++)
 		vhost_iotlb_init(&v->as[i].iotlb, VHOST_VDPA_IOTLB_LIMIT, 0);
 	INIT_LIST_HEAD(&v->retired);
+	v->mm = NULL;
 	v->in_batch = false;
 	v->backend_features = 0;
 	v->config_call = NULL;
@@ -1470,10 +1779,8 @@ static int vhost_vdpa_setup(struct vhost_vdpa *v)
 		v->range = ops->get_iova_range(v->vdpa);
 	}
 
-	vhost_dev_init(&v->vdev, v->vq_ptrs, v->nvqs, 0, 0, 0, false, NULL);
 	ret = vhost_vdpa_reset(v);
 	if (ret) {
-		vhost_dev_cleanup(&v->vdev);
 		vhost_vdpa_free_domain(v);
 		vhost_vdpa_free_state(v);
 	}
@@ -1488,7 +1795,8 @@ static void vhost_vdpa_stop(struct vhost_vdpa *v)
 	struct vdpa_callback cb = {};
 	u32 i;
 
-	vhost_dev_stop(&v->vdev);
+	vhost_vdpa_kick_stop_all(v);
+	vhost_vdpa_bypass_del_all(v);
 	vdpa_reset(vdpa);
 	for (i = 0; i < v->nvqs; i++)
 		ops->set_vq_cb(vdpa, i, &cb);
@@ -1508,15 +1816,26 @@ static void vhost_vdpa_stop(struct vhost_vdpa *v)
 /* Free what an open set up; the device is stopped or gone. */
 static void vhost_vdpa_cleanup(struct vhost_vdpa *v)
 {
+	struct vhost_vdpa_vq *q;
 	u32 i;
 
-	vhost_dev_cleanup(&v->vdev);
-	for (i = 0; i < v->nvqs; i++)
-		if (v->vqs[i].call)
-			eventfd_ctx_put(v->vqs[i].call);
+	for (i = 0; i < v->nvqs; i++) {
+		q = &v->vqs[i];
+		vhost_vdpa_kick_stop(q);
+		vhost_vdpa_bypass_del(q);
+		if (q->kick)
+			fput(q->kick);
+		if (q->call)
+			eventfd_ctx_put(q->call);
+		if (q->err)
+			eventfd_ctx_put(q->err);
+	}
 	if (v->config_call)
 		eventfd_ctx_put(v->config_call);
 	v->config_call = NULL;
+	if (v->mm)
+		mmdrop(v->mm);
+	v->mm = NULL;
 	vhost_vdpa_free_state(v);
 }
 
