@@ -121,9 +121,9 @@ t_eq "sb0 max_vq_size" "$(jget '.dev.sb0.max_vq_size' dev show sb0)" 256
 t_check "delete sb0" "$VDPA" dev del sb0
 cap=/sys/module/vdpa_sim_blk/parameters/capacity_mb
 t_eq "capacity_mb defaults to 128" "$(cat $cap)" 128
-echo 0 >$cap
-t_refuse "capacity_mb=0 refuses new block devices" "Invalid argument" \
-	"$VDPA" dev add name sb1 mgmtdev vdpasim_blk
+t_refuse "capacity_mb=0 is refused when written" "Invalid argument" \
+	bash -c "echo 0 >$cap"
+t_eq "capacity_mb stays 128" "$(cat $cap)" 128
 echo 2048 >$cap
 t_check "capacity_mb=2048 takes new block devices" \
 	"$VDPA" dev add name sb1 mgmtdev vdpasim_blk

@@ -691,9 +691,11 @@ static int run_net_remap(struct dev *d)
 	}
 	free(free_ids);
 	if (!d->o->quiet)
-		printf("net remap: %lu frames of %u bytes received, %lu bad, %lu moves, %lu restarts, %lu frames lost, %.3f s\n",
-		       st.received, d->o->frame, st.bad, r.moves, r.restarts,
-		       r.lost, now() - t0);
+		printf("net remap: %lu frames of %u bytes received, %lu bad, ",
+		       st.received, d->o->frame, st.bad);
+	if (!d->o->quiet)
+		printf("%lu moves, %lu restarts, %lu frames lost, %.3f s\n",
+		       r.moves, r.restarts, r.lost, now() - t0);
 	return st.bad ? EXIT_DATA : 0;
 }
 

@@ -9,9 +9,10 @@
  * identity map of the whole address range, which is what the kernel's DMA
  * API gives them (dma_dev is the vDPA device itself, 64-bit mask,
  * dma-direct).  Nobody else ever sees that map: vhost-vdpa installs its
- * user's mappings through set_map or dma_map/dma_unmap.  The datapath runs in one kthread worker per device,
- * queued by kicks; it serves every ready queue of a running device in
- * batches and goes back to sleep once the rings are empty.
+ * user's mappings through set_map or dma_map/dma_unmap.  The datapath runs
+ * in one kthread worker per device, queued by kicks; it serves every ready
+ * queue of a running device in batches and goes back to sleep once the
+ * rings are empty.
  *
  * Every translation of a device happens in its datapath, under sim->lock,
  * and every change of its IOTLBs (set_map, dma_map, dma_unmap, reset) holds

@@ -64,8 +64,9 @@ struct vdpasim_vq_stats {
  * @cb: driver callback for used buffers
  * @stats: counters, reported through vendor statistics
  *
- * Every field is protected by &vdpasim.lock; @passive is set once at
- * creation.
+ * Every field is protected by &vdpasim.lock, @passive included: the device
+ * type sets it under that lock (the net device from the negotiated
+ * features), and the worker reads it under the lock for each queue.
  */
 struct vdpasim_virtqueue {
 	struct vringh vring;
