@@ -25,8 +25,9 @@ else
 	done
 fi
 
-# Seconds a test may run: SELFTEST_TIMEOUT, or 15 minutes.
-limit=${SELFTEST_TIMEOUT:-900}
+# Seconds a test may run: SELFTEST_TIMEOUT, or 20 minutes (qemu_net boots
+# two nested guests under TCG: about 11 minutes).
+limit=${SELFTEST_TIMEOUT:-1200}
 kmemleak=/sys/kernel/debug/kmemleak
 # Whatever boot left behind is not ours to report.
 [ -w "$kmemleak" ] && echo clear >"$kmemleak"
