@@ -291,7 +291,7 @@ static u64 vdpasim_vq_fault_addr(struct vdpasim_virtqueue *vq)
  *
  * Logs one rate-limited line naming the device, the queue and the address,
  * then sets VIRTIO_CONFIG_S_NEEDS_RESET (see vdpasim_set_needs_reset()).
- * On a device bound to vhost_vdpa an unmapped address most often is a
+ * On a device bound to vhost_vdpa an unreachable buffer most often is a
  * DPDK 22.11 virtio-user client in its default IOVA mode: it puts virtual
  * addresses in descriptors but maps physical ones.  The line says so.
  *
@@ -300,7 +300,9 @@ static u64 vdpasim_vq_fault_addr(struct vdpasim_virtqueue *vq)
 void vdpasim_vq_fault(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 		      int err, const char *what, u64 addr)
 {
-	bool user = vdpasim_bound_to(sim, "vhost_vdpa");
+	/* Only a buffer can carry a user's virtual address by mistake. */
+	bool hint = err == -EFAULT && !strcmp(what, "buffer") &&
+		    vdpasim_bound_to(sim, "vhost_vdpa");
 
 	lockdep_assert_held(&sim->lock);
 	if (sim->status & VIRTIO_CONFIG_S_NEEDS_RESET)
@@ -308,7 +310,7 @@ void vdpasim_vq_fault(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 	dev_err_ratelimited(&sim->vdpa.dev,
 			    "virtqueue %u: %s at iova 0x%llx not reachable (%d), device needs reset%s\n",
 			    vdpasim_vq_index(sim, vq), what, addr, err,
-			    user && err == -EFAULT ?
+			    hint ?
 			    "; is it mapped? DPDK 22.11 virtio-user needs --iova-mode=va" : "");
 	vdpasim_stop_needs_reset(sim);
 }
