@@ -41,7 +41,16 @@ kbuild = $(if $(wildcard $(KDIR)/Makefile),,$(error no kernel build tree at \
 
 all: modules
 
+# Kbuild rebuilds an object when its command line or a dependency changes,
+# but the stock and cloud kernels share one headers tree (relative include
+# paths, relative config dependencies): switching between them changes
+# neither, and would leave modules built for the other kernel.  So a build
+# for another tree starts from clean.
 modules:
+	@if [ "$$(cat build/kdir 2>/dev/null)" != "$(realpath $(KDIR))" ]; then \
+		$(kbuild) clean >/dev/null; mkdir -p build; \
+		echo "$(realpath $(KDIR))" >build/kdir; \
+	fi
 	$(kbuild) modules
 
 install: modules
@@ -72,6 +81,7 @@ clean: clean-modules
 	rm -rf build
 
 clean-modules:
+	rm -f build/kdir
 	$(kbuild) clean
 
 # A kernel named on the command line gets its image and headers installed.
