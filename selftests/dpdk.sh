@@ -18,43 +18,19 @@ vv_hugepages ||
 net=$(vv_add vvd0 vdpasim_net max_vqp 2) && t_ok "net device ($net)" ||
 	t_fail "net device"
 
-# prompt_or_gone LOG PID: testpmd shows its prompt, or has exited.
-prompt_or_gone() {
-	grep -q "testpmd>" "$1" || ! kill -0 "$2"
-}
-
 # testpmd_run QUEUES SECONDS: io forwarding for SECONDS after a first
-# burst; prints testpmd's output.  Commands go in once testpmd shows its
-# prompt: on a debug kernel its start-up alone takes longer than a fixed
-# delay would allow.  virtio-user puts virtual addresses in the rings, so
-# the IOVAs it maps must be virtual addresses too: --iova-mode=va.
+# burst; prints testpmd's output.
 testpmd_run() {
-	local q=$1 secs=$2 log=/tmp/testpmd.$$ fifo=/tmp/testpmd.in.$$ pid
+	local log=/tmp/testpmd.$$
 
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	timeout 300 stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --iova-mode=va \
-		--file-prefix=vvdpdk \
-		--vdev="net_virtio_user0,path=$net,queues=$q,queue_size=256" \
-		-- -i --nb-cores=1 --rxq="$q" --txq="$q" \
-		--total-num-mbufs=8192 <"$fifo" >"$log" 2>&1 &
-	pid=$!
-	exec 7>"$fifo"
-	wait_for 120 prompt_or_gone "$log" "$pid"
-	if grep -q "testpmd>" "$log"; then
+	if vv_testpmd_start "$net" "$1" "$log"; then
 		echo "set fwd io" >&7
 		echo "start tx_first" >&7
-		sleep "$secs"
-		echo "stop" >&7
-		sleep 2
-		echo "show port stats 0" >&7
-		sleep 1
-		echo "quit" >&7
+		sleep "$2"
 	fi
-	exec 7>&-
-	wait "$pid"
+	vv_testpmd_stop
 	cat "$log"
-	rm -f "$log" "$fifo"
+	rm -f "$log"
 }
 
 # field NAME OUT: the first "NAME: N" of the forward statistics.

@@ -93,6 +93,47 @@ vv_hugepages() {
 	return 1
 }
 
+# vv_testpmd_start NODE QUEUES LOG: dpdk-testpmd with DPDK's virtio-user
+# on NODE, interactive, its output in LOG and its commands read from fd 7;
+# succeeds once it shows its prompt (on a debug kernel its start-up alone
+# takes longer than any fixed delay would allow).  VV_TESTPMD is its pid.
+# virtio-user puts virtual addresses in the rings, so the IOVAs it maps
+# must be virtual addresses too: --iova-mode=va.
+vv_testpmd_start() {
+	local fifo=/tmp/testpmd.in.$$
+
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	timeout 300 stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --iova-mode=va \
+		--file-prefix=vvdpdk \
+		--vdev="net_virtio_user0,path=$1,queues=$2,queue_size=256" \
+		-- -i --nb-cores=1 --rxq="$2" --txq="$2" \
+		--total-num-mbufs=8192 <"$fifo" >"$3" 2>&1 &
+	VV_TESTPMD=$!
+	exec 7>"$fifo"
+	rm -f "$fifo"
+	wait_for 120 vv_prompt_or_gone "$3" "$VV_TESTPMD"
+	grep -q "testpmd>" "$3"
+}
+
+# vv_prompt_or_gone LOG PID: testpmd shows its prompt, or has exited.
+vv_prompt_or_gone() {
+	grep -q "testpmd>" "$1" || ! kill -0 "$2"
+}
+
+# vv_testpmd_stop: stop forwarding, show the port's counters, quit.
+vv_testpmd_stop() {
+	if kill -0 "$VV_TESTPMD" 2>/dev/null; then
+		echo "stop" >&7
+		sleep 2
+		echo "show port stats 0" >&7
+		sleep 1
+		echo "quit" >&7
+	fi
+	exec 7>&-
+	wait "$VV_TESTPMD"
+}
+
 # vv_pins: pages pinned with FOLL_PIN and not released yet, system wide.
 # The counters are per CPU until folded; an idle CPU may hold its share
 # for minutes, so fold them first.
