@@ -11,6 +11,9 @@ source "$(dirname "$0")/vhost_vdpa_lib.sh"
 
 VV_UFFD=$TOOLS/bin/vhost-vdpa-uffd
 vv_require vdpa "$VV_UFFD"
+# CONFIG_USERFAULTFD (Debian's kernels have it; the debug kernel does not).
+[ -e /proc/sys/vm/unprivileged_userfaultfd ] ||
+	t_skip_all "kernel without userfaultfd"
 hpid=""
 out=/tmp/vv-stall.$$
 cleanup() {
