@@ -10,6 +10,7 @@
 #                        installed linux-source-6.1, on our core
 #   make demo            boot the target kernel in QEMU and show it working
 #   make check           install prerequisites, build, run every test in QEMU
+#                        (a second VM, with an IOMMU, for IOMMU_TESTS)
 #   make check-dkms      install through DKMS (scratch trees), modprobe in QEMU
 #   make check-debug     the same on a KASAN/lockdep/kmemleak kernel built
 #                        from linux-source-6.1 (cached, built once per machine)
@@ -92,9 +93,18 @@ demo: deps
 	$(MAKE) modules tools
 	KVER=$(KVER) $(VM) $(VMFLAGS) -- scripts/demo.sh
 
+# Tests that need a VM with an IOMMU get a second one (run.sh --iommu);
+# in the first they skip.
+IOMMU_TESTS := virtio_pci_iommu
+check_main = $(if $(TESTS),$(filter-out $(IOMMU_TESTS),$(TESTS)),all)
+check_iommu = $(if $(TESTS),$(filter $(IOMMU_TESTS),$(TESTS)),$(IOMMU_TESTS))
+
 check: deps
 	$(MAKE) modules tools
-	KVER=$(KVER) $(VM) $(VMFLAGS) -- selftests/run.sh $(TESTS)
+	$(if $(check_main),KVER=$(KVER) $(VM) $(VMFLAGS) -- \
+		selftests/run.sh $(filter-out all,$(check_main)))
+	$(if $(check_iommu),KVER=$(KVER) $(VM) --iommu $(VMFLAGS) -- \
+		selftests/run.sh $(check_iommu))
 
 # DKMS install into scratch trees, then modprobe by name in the VM.
 check-dkms: deps

@@ -20,11 +20,15 @@ wait_for() {
 }
 
 # child_of VDPA_DEV CLASS: the CLASS (net, block) device that the virtio
-# driver created on top of a vDPA device.
+# driver created on top of a vDPA device.  virtio_vdpa hangs the virtio
+# device on the vDPA device's DMA device: the vDPA device itself for a
+# software device, its PCI function (the vDPA device's parent) for the
+# virtio-pci adapter.
 child_of() {
-	local d
+	local d vdpa
 
-	for d in /sys/bus/vdpa/devices/"$1"/virtio*/"$2"/*; do
+	vdpa=$(readlink -f "/sys/bus/vdpa/devices/$1") || return 1
+	for d in "$vdpa"/virtio*/"$2"/* "$vdpa"/../virtio*/"$2"/*; do
 		[ -e "$d" ] && { basename "$d"; return 0; }
 	done
 	return 1
@@ -116,7 +120,7 @@ t_skip_all() {
 }
 
 # Modules of this tree, in the order they can be unloaded (dependents first).
-VDPA_MODULES="vdpa_sim_blk vdpa_sim_net vdpa_sim vdpa vringh"
+VDPA_MODULES="vdpa_virtio_pci vdpa_sim_blk vdpa_sim_net vdpa_sim vdpa vringh"
 
 # unload_all: remove every module of this tree that is loaded.
 unload_all() {
@@ -130,6 +134,12 @@ unload_all() {
 # vdpa_dev_exists NAME: whether the bus has a device called NAME.
 vdpa_dev_exists() {
 	[ -e "/sys/bus/vdpa/devices/$1" ]
+}
+
+# jkey JSON KEY: the first value of KEY anywhere in a JSON document.
+jkey() {
+	printf '%s\n' "$1" |
+		jq -c "[.. | objects | .\"$2\"? // empty][0] // empty" 2>/dev/null
 }
 
 # slab_objects CACHE: active objects of one slab cache.

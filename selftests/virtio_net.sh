@@ -167,12 +167,6 @@ t_check "ethtool -L $NETDEV combined 4" ethtool -L "$NETDEV" combined 4
 loop_traffic "after combined 4" "$NETDEV" 1000 1000
 
 # Management view now that a driver negotiated features.
-# jkey JSON KEY: the first value of KEY anywhere in a JSON document.
-jkey() {
-	printf '%s\n' "$1" |
-		jq -c "[.. | objects | .\"$2\"? // empty][0] // empty" 2>/dev/null
-}
-
 cfg=$(vdpa -j dev config show "$DEVNAME" 2>&1)
 t_diag "config: $cfg"
 if [ "$(jkey "$cfg" mac)" = "\"$MAC\"" ]; then

@@ -15,6 +15,8 @@
 #                    co (for a kernel not installed on the host)
 #   --cpu MODEL      TCG CPU model (default: max)
 #   --kvm            use KVM instead of TCG
+#   --iommu          q35 with QEMU's Intel IOMMU (intel_iommu=on iommu=pt);
+#                    the modern test NIC then goes through it
 #   --timeout SEC    kill the guest after SEC seconds (default: 1800)
 #   --rootfs FS      share the host root over 9p or virtiofs (default: 9p
 #                    when the kernel has it, else virtiofs)
@@ -36,6 +38,7 @@ append=
 modroot=
 rootfs=
 qemu_extra=()
+iommu=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--modroot) modroot=$(cd "$2" && pwd); shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--kvm) accel=kvm; shift ;;
+	--iommu) iommu=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--logdir) logdir=$2; shift 2 ;;
 	--rootfs) rootfs=$2; shift 2 ;;
@@ -164,13 +168,40 @@ if [ "$rootfs" = virtiofs ]; then
 	)
 fi
 
+# The virtio-pci adapter's test functions (selftests/virtio_pci_adapter.sh):
+# on hub 1 a modern virtio-net at 00:10.0 and its peer at 00:11.0, on hub 2
+# a legacy one at 00:12.0 and its peer at 00:13.0.  Until a test moves them
+# they are ordinary NICs of virtio-pci.
+# With --iommu the machine is a q35 with an Intel IOMMU in front of the
+# modern one (its own DMA domain when vhost_vdpa gives it one; passthrough
+# for everything else, so the other devices run as fast as before).
+machine_args=()
+dut0_opts=
+if [ -n "$iommu" ]; then
+	machine_args=(-M q35 -device intel-iommu,caching-mode=on,aw-bits=48)
+	dut0_opts=,iommu_platform=on,ats=on
+	append="$append intel_iommu=on iommu=pt"
+fi
+test_nics=(
+	-netdev hubport,id=dut0,hubid=1
+	-device virtio-net-pci,netdev=dut0,addr=10,disable-legacy=on,mac=52:54:00:56:00:10$dut0_opts
+	-netdev hubport,id=peer0,hubid=1
+	-device virtio-net-pci,netdev=peer0,addr=11,mac=52:54:00:56:00:11
+	-netdev hubport,id=dut1,hubid=2
+	-device virtio-net-pci,netdev=dut1,addr=12,disable-modern=on,mac=52:54:00:56:00:12
+	-netdev hubport,id=peer1,hubid=2
+	-device virtio-net-pci,netdev=peer1,addr=13,mac=52:54:00:56:00:13
+)
+
 timeout --foreground -k 10 "$timeout" \
-	qemu-system-x86_64 "${accel_args[@]}" -m "$mem" -smp "$smp" \
+	qemu-system-x86_64 "${machine_args[@]}" "${accel_args[@]}" \
+	-m "$mem" -smp "$smp" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=4 panic=-1 mitigations=off $tcg_append $append" \
 	"${share_args[@]}" \
 	-device virtio-rng-pci \
+	"${test_nics[@]}" \
 	"${qemu_extra[@]}" </dev/null 2>&1 | tee "$logdir/console.log" |
 	grep --line-buffered -v '^vm: running:'
 qemu_rc=${PIPESTATUS[0]}

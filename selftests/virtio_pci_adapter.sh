@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The virtio-pci adapter (vdpa_virtio_pci) on QEMU's emulated virtio-net,
+# modern and legacy (scripts/vm/run.sh adds them).  Each function moves
+# from virtio-pci to the adapter with driver_override, gets a vDPA device
+# with `vdpa dev add`, and the kernel's virtio_net on it (virtio_vdpa)
+# talks across a QEMU hub to a peer NIC that stays with virtio-pci, in
+# another network namespace: ping, then a TCP transfer each way checked by
+# SHA-256.  Provisioning the function cannot honour is refused with its
+# errno and a message; a quirk given by quirks= acts; the function goes
+# back to virtio-pci and works there.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vhost_vdpa_lib.sh"
+source "$(dirname "$0")/virtio_pci_lib.sh"
+
+for cmd in vdpa jq ip busybox sha256sum; do
+	command -v "$cmd" >/dev/null || t_skip_all "$cmd not installed"
+done
+vp_require_nics
+work=$(mktemp -d)
+trap 'vp_cleanup; modprobe -r $VP_ADAPTER virtio_vdpa vhost_vdpa; unload_all;
+      rm -rf "$work"' EXIT
+
+has_netdev() {
+	netdev_of "$1" >/dev/null
+}
+
+# logged PATTERN: the kernel's last messages match PATTERN.
+logged() {
+	dmesg | tail -n 5 | grep -Eq -- "$1"
+}
+
+# refused DESC ERRNO_TEXT LOG_PATTERN CMD...: CMD fails with ERRNO_TEXT
+# and the kernel says why.
+refused() {
+	local desc=$1 errno=$2 log=$3
+
+	shift 3
+	t_refuse "$desc" "$errno" "$@" &&
+		{ logged "$log" && t_ok "$desc: the kernel says why" ||
+		  t_fail "$desc: the kernel says why (no /$log/)"; }
+}
+
+# transfer DESC FROM_NS TO_NS TO_ADDR: 4 MiB over TCP, checked by SHA-256
+# (an empty namespace name is the test's own).
+transfer() {
+	local desc=$1 from=${2:+ip netns exec $2} to=${3:+ip netns exec $3}
+	local addr=$4 pid
+
+	$to timeout 60 busybox nc -l -p 5001 >"$work/recv" &
+	pid=$!
+	sleep 1
+	$from timeout 60 bash -c "cat '$work/data' >/dev/tcp/$addr/5001"
+	wait $pid
+	t_eq "$desc: 4 MiB over TCP arrive intact" \
+		"$(sha256sum <"$work/recv")" "$(sha256sum <"$work/data")"
+}
+
+# talk NAME PEER_BDF SUBNET: the vDPA device NAME exchanges traffic with
+# the peer NIC at PEER_BDF over SUBNET.0/24.
+talk() {
+	local name=$1 peer dev
+
+	if ! wait_for 10 has_netdev "$name"; then
+		t_fail "$name: virtio_net makes an interface of it"
+		return
+	fi
+	dev=$(netdev_of "$name")
+	t_ok "$name: virtio_net makes an interface of it ($dev)"
+	peer=$(vp_peer_up "$2" "$3.2/24") ||
+		{ t_fail "$name: peer interface"; return; }
+	no_ipv6 "$dev"
+	ip addr add "$3.1/24" dev "$dev"
+	ip link set "$dev" up
+	t_check "$name: ping the peer across the hub" \
+		busybox ping -c 3 -W 5 "$3.2"
+	transfer "$name: to the peer" "" "$VP_NS" "$3.2"
+	transfer "$name: from the peer" "$VP_NS" "" "$3.1"
+	vp_peer_down "$peer"
+}
+
+head -c 4M /dev/urandom >"$work/data"
+t_check "load $VP_ADAPTER, virtio_vdpa and virtio_net" \
+	modprobe -a $VP_ADAPTER virtio_vdpa virtio_net
+
+# --- modern ---------------------------------------------------------------
+t_check "modern $VP_MODERN moves from virtio-pci to $VP_ADAPTER" \
+	vp_bind $VP_MODERN $VP_ADAPTER
+t_eq "vdpa mgmtdev show lists pci/$VP_MODERN" \
+	"$(jkey "$(vdpa -j mgmtdev show "pci/$VP_MODERN")" supported_classes |
+	   jq -r '.[0]')" net
+t_eq "two queues offered (the control queue is smaller: hidden)" \
+	"$(jkey "$(vdpa -j mgmtdev show "pci/$VP_MODERN")" max_supported_vqs)" 2
+
+# (the core refuses it already: more queues than the management device has)
+t_refuse "max_vqp 2 on a one-pair function" "Invalid argument" \
+	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" max_vqp 2
+refused "mtu 9000 on a function without a larger MTU" "Invalid argument" \
+	"mtu 9000: pci/$VP_MODERN takes 68..1500" \
+	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mtu 9000
+refused "another MAC than the function's" "Operation not supported" \
+	"cannot set another one" \
+	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mac 02:00:00:00:00:01
+
+t_check "vdpa dev add pa0 (its own MAC, mtu 1400)" \
+	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mac 52:54:00:56:00:10 \
+	mtu 1400
+refused "a second device on the function" "Device or resource busy" \
+	"already has device pa0" \
+	vdpa dev add name pa9 mgmtdev "pci/$VP_MODERN"
+t_eq "pa0 is on pci/$VP_MODERN" \
+	"$(jkey "$(vdpa -j dev show pa0)" mgmtdev)" "\"pci/$VP_MODERN\""
+t_eq "vdpa dev config show: mtu 1400" \
+	"$(jkey "$(vdpa -j dev config show pa0)" mtu)" 1400
+talk pa0 $VP_MODERN_PEER 10.77.0
+dev=$(netdev_of pa0)
+t_eq "the interface has the MTU provisioned" \
+	"$(cat "/sys/class/net/$dev/mtu" 2>/dev/null)" 1400
+t_eq "and the function's MAC" \
+	"$(cat "/sys/class/net/$dev/address" 2>/dev/null)" 52:54:00:56:00:10
+t_check "vdpa dev del pa0" vdpa dev del pa0
+
+# --- legacy ---------------------------------------------------------------
+t_check "legacy $VP_LEGACY moves from virtio-pci to $VP_ADAPTER" \
+	vp_bind $VP_LEGACY $VP_ADAPTER
+t_check "the built-in quirk of 1af4:1000 sub 1af4:0001 applies" \
+	logged "$VP_LEGACY: legacy virtio-pci.*quirks 0xe"
+t_check "vdpa dev add pa1" vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
+talk pa1 $VP_LEGACY_PEER 10.77.1
+features=$(jkey "$(vdpa -j dev config show pa1)" negotiated_features |
+	   jq -r '.[]?' | tr '\n' ' ')
+t_diag "negotiated: $features"
+for f in VERSION_1 ACCESS_PLATFORM MRG_RXBUF; do
+	case " $features " in
+	*" $f "*) t_ok "negotiated $f on the legacy function" ;;
+	*) t_fail "negotiated $f on the legacy function" ;;
+	esac
+done
+t_check "vdpa dev del pa1" vdpa dev del pa1
+
+# --- vhost_vdpa without an IOMMU ------------------------------------------
+# User-space addresses must never reach the hardware untranslated.
+if [ -z "$(ls /sys/class/iommu 2>/dev/null)" ]; then
+	rmmod virtio_vdpa
+	modprobe vhost_vdpa
+	node=$(vv_add pa2 "pci/$VP_LEGACY") &&
+		t_ok "vhost_vdpa gives pa2 a node ($node)" ||
+		t_fail "vhost_vdpa gives pa2 a node"
+	refused "opening it without an IOMMU" "Operation not supported" \
+		"has no coherent IOMMU" bash -c "exec 3<>$node"
+	t_check "vdpa dev del pa2" vdpa dev del pa2
+	rmmod vhost_vdpa
+	modprobe virtio_vdpa
+fi
+
+# --- unbind and removal under traffic -------------------------------------
+# flood NAME PEER_BDF SUBNET: the device's interface floods pings at the
+# peer in the background (ping's pid in $flood).
+flood() {
+	local dev peer
+
+	wait_for 10 has_netdev "$1" || return 1
+	dev=$(netdev_of "$1")
+	peer=$(vp_peer_up "$2" "$3.2/24") || return 1
+	no_ipv6 "$dev"
+	ip addr add "$3.1/24" dev "$dev"
+	ip link set "$dev" up
+	busybox ping -q -A -w 60 "$3.2" >/dev/null 2>&1 &
+	flood=$!
+	sleep 2
+	kill -0 $flood
+}
+
+# gone NAME PING_PID: the device went away; the flood stops, the peer
+# comes home.
+gone() {
+	t_check "$1 is gone" bash -c "! vdpa dev show $1"
+	kill "$2" 2>/dev/null
+	wait "$2"
+	peer=$(ip -n "$VP_NS" -o link show | awk -F': ' '$2 != "lo" { print $2 }')
+	[ -n "$peer" ] && vp_peer_down "$peer"
+}
+
+t_check "vdpa dev add pa1 again" vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
+t_check "pa1 floods the peer" flood pa1 $VP_LEGACY_PEER 10.77.1
+t_check "unbind $VP_LEGACY from $VP_ADAPTER under traffic" \
+	bash -c "echo $VP_LEGACY >/sys/bus/pci/drivers/$VP_ADAPTER/unbind"
+gone pa1 $flood
+t_check "$VP_LEGACY back to $VP_ADAPTER" vp_bind $VP_LEGACY $VP_ADAPTER
+t_check "vdpa dev add pa1 once more" vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
+t_check "pa1 floods the peer" flood pa1 $VP_LEGACY_PEER 10.77.1
+t_check "remove $VP_LEGACY from the PCI bus under traffic" \
+	bash -c "echo 1 >/sys/bus/pci/devices/$VP_LEGACY/remove"
+gone pa1 $flood
+t_check "a rescan finds it again" bash -c "echo 1 >/sys/bus/pci/rescan"
+t_check "with virtio-pci" wait_for 10 vp_has_driver $VP_LEGACY virtio-pci
+
+# --- quirks= --------------------------------------------------------------
+t_check "back to virtio-pci" vp_bind $VP_MODERN virtio-pci
+echo "1af4:1041:zz,1af4:1041:l" >/sys/module/$VP_ADAPTER/parameters/quirks
+vp_bind $VP_MODERN $VP_ADAPTER
+t_eq "quirks=1af4:1041:l: the modern-only function is refused" \
+	"$(vp_driver_of $VP_MODERN)" ""
+t_check "and the kernel says why" logged "quirk 'l': the function has no legacy interface"
+t_check "and a malformed entry is reported" \
+	bash -c "dmesg | tail -n 20 | grep -q 'quirks=: ignoring a malformed entry'"
+echo >/sys/module/$VP_ADAPTER/parameters/quirks
+
+# --- back -----------------------------------------------------------------
+for f in $VP_MODERN $VP_LEGACY; do
+	t_check "$f goes back to virtio-pci" vp_bind $f virtio-pci
+done
+t_check "the modern function's interface is back" \
+	wait_for 10 vp_netdev_at $VP_MODERN
+t_check "modprobe -r $VP_ADAPTER" modprobe -r $VP_ADAPTER
+t_done

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The virtio-pci adapter under vhost_vdpa, through the platform IOMMU: in
+# a q35 VM with QEMU's Intel IOMMU (make check boots one for this test:
+# scripts/vm/run.sh --iommu), dpdk-testpmd on /dev/vhost-vdpa-N forwards
+# every frame it receives back out of the modern test function, and the
+# peer NIC on the same QEMU hub (virtio-pci, another namespace) gets each
+# frame it sent back intact.  vhost_vdpa gives the function an IOMMU
+# domain of its own with DPDK's memory mapped at DPDK's addresses.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vhost_vdpa_lib.sh"
+source "$(dirname "$0")/virtio_pci_lib.sh"
+
+RAWLOOP=$TOOLS/bin/rawloop
+
+[ -n "$(ls /sys/class/iommu 2>/dev/null)" ] ||
+	t_skip_all "no IOMMU (make check runs this in a VM with one)"
+vv_require vdpa dpdk-testpmd "$RAWLOOP"
+vp_require_nics
+trap 'vv_testpmd_stop >/dev/null 2>&1; vp_cleanup;
+      modprobe -r $VP_ADAPTER vhost_vdpa; unload_all;
+      echo 0 >/proc/sys/vm/nr_hugepages' EXIT
+ulimit -l unlimited
+
+t_check "load $VP_ADAPTER, vhost_vdpa and virtio_net (the peer)" \
+	modprobe -a $VP_ADAPTER vhost_vdpa virtio_net
+vv_hugepages || t_skip_all "cannot reserve 256 MiB of huge pages"
+t_check "$VP_MODERN moves to $VP_ADAPTER" vp_bind $VP_MODERN $VP_ADAPTER
+node=$(vv_add pi0 "pci/$VP_MODERN") && t_ok "pi0 gets a node ($node)" ||
+	t_fail "pi0 gets a node"
+peer=$(vp_peer_up $VP_MODERN_PEER "") && t_ok "peer $peer in $VP_NS" ||
+	t_fail "peer interface"
+
+log=/tmp/testpmd.$$
+if vv_testpmd_start "$node" 1 "$log"; then
+	t_ok "testpmd starts on $node"
+	echo "set fwd io" >&7
+	echo "start" >&7
+	out=$(ip netns exec "$VP_NS" "$RAWLOOP" -i "$peer" -c 500 -s 1000 \
+	      -t 20000 2>&1)
+	rc=$?
+	t_diag "rawloop: $out"
+	t_eq "500 frames through testpmd and back, intact" "$rc" 0
+else
+	t_fail "testpmd starts on $node"
+fi
+vv_testpmd_stop >/dev/null
+t_diag "testpmd: $(grep -m1 -E 'RX-packets' "$log")"
+grep -q "Bye" "$log" && t_ok "testpmd exits cleanly" ||
+	{ t_fail "testpmd exits cleanly"; tail -n 30 "$log" | sed 's/^/#   /'; }
+rm -f "$log"
+t_check "vdpa dev del pi0" vdpa dev del pi0
+t_done
