@@ -23,29 +23,16 @@
 /*
  * Feature bits passed through: the device type's (0-23, 50-63) and the
  * transport features the adapter honours.  Any other transport feature
- * (SR_IOV, NOTIFICATION_DATA, RING_RESET, legacy-only bits...) is hidden.
+ * (RING_PACKED, whose ring state the adapter cannot set or read, SR_IOV,
+ * NOTIFICATION_DATA, RING_RESET, legacy-only bits...) is hidden.
  */
 #define VVP_FEATURES_PASSED	(GENMASK_ULL(23, 0) | GENMASK_ULL(63, 50) | \
 				 BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
 				 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
 				 BIT_ULL(VIRTIO_F_VERSION_1) | \
 				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) | \
-				 BIT_ULL(VIRTIO_F_RING_PACKED) | \
 				 BIT_ULL(VIRTIO_F_IN_ORDER) | \
 				 BIT_ULL(VIRTIO_F_ORDER_PLATFORM))
-
-/* What a virtio-net driver cannot use without a control queue. */
-#define VVP_NET_CVQ_FEATURES	(BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | \
-				 BIT_ULL(VIRTIO_NET_F_CTRL_RX) | \
-				 BIT_ULL(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
-				 BIT_ULL(VIRTIO_NET_F_CTRL_VLAN) | \
-				 BIT_ULL(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
-				 BIT_ULL(VIRTIO_NET_F_MQ) | \
-				 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
-				 BIT_ULL(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | \
-				 BIT_ULL(VIRTIO_NET_F_RSS) | \
-				 BIT_ULL(VIRTIO_NET_F_HASH_REPORT) | \
-				 BIT_ULL(VIRTIO_NET_F_NOTF_COAL))
 
 static const struct vdpa_mgmtdev_ops vvp_mgmt_ops = {
 	.dev_add = vvp_dev_add,
@@ -63,6 +50,12 @@ static int vvp_legacy_features(struct vvp *vp, u64 hw)
 		pci_err(vp->pdev, "a legacy function is little-endian only on x86: not supported here\n");
 		return -ENODEV;
 	}
+	/* A VERSION_1 driver may put the header and data in one buffer. */
+	if (!(hw & BIT_ULL(VIRTIO_F_ANY_LAYOUT))) {
+		pci_err(vp->pdev, "a legacy function without ANY_LAYOUT cannot be presented as VERSION_1\n");
+		return -ENODEV;
+	}
+	vp->hw_extra_features = BIT_ULL(VIRTIO_F_ANY_LAYOUT);
 	vp->quirks |= VVP_Q_FIXED_QSIZE | VVP_Q_NO_DOORBELL_MMAP;
 	if (vp->device_id == VIRTIO_ID_NET) {
 		vp->quirks |= VVP_Q_MRG_RXBUF;
@@ -81,12 +74,14 @@ static int vvp_modern_features(struct vvp *vp, u64 hw)
 		pci_err(vp->pdev, "modern function without VERSION_1\n");
 		return -ENODEV;
 	}
-	/* The DMA API (and vhost_vdpa's IOMMU domain) is all the adapter uses. */
-	if (!(hw & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
-		pci_warn(vp->pdev, "no ACCESS_PLATFORM: the function may bypass the IOMMU\n");
-		vp->virt_features = BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
-	}
-	vp->features = (hw & VVP_FEATURES_PASSED) | vp->virt_features;
+	/*
+	 * Without ACCESS_PLATFORM the function bypasses the IOMMU: virtio_vdpa
+	 * then gives it physical addresses, and vhost_vdpa's users are
+	 * refused at DRIVER_OK (vvp_start()).
+	 */
+	if (!(hw & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
+		pci_info(vp->pdev, "no ACCESS_PLATFORM: the function bypasses the IOMMU, so no vhost_vdpa user\n");
+	vp->features = hw & VVP_FEATURES_PASSED;
 	return 0;
 }
 
@@ -95,6 +90,8 @@ static u16 vvp_queue_min(struct vvp *vp, u16 first, u16 last)
 {
 	u16 i, size, min = U16_MAX;
 
+	if (first >= last)
+		return 0;
 	for (i = first; i < last; i++) {
 		size = vp->tp->queue_max(vp, i);
 		if (!size)
@@ -146,17 +143,34 @@ static void vvp_unmap_notify(struct vvp *vp)
 {
 	u16 i;
 
-	for (i = 0; i < vp->hw_nvqs; i++)
+	for (i = 0; vp->notify && i < vp->hw_nvqs; i++)
 		if (vp->notify[i])
 			vp->tp->unmap_notify(vp, vp->notify[i]);
 	kfree(vp->notify);
 	kfree(vp->notify_pa);
+	vp->notify = NULL;
+	vp->notify_pa = NULL;
+}
+
+/* A doorbell page user space may map: its own, inside the notify area. */
+static bool vvp_doorbell_page_ok(struct vvp *vp, u16 idx)
+{
+	resource_size_t pa = vp->notify_pa[idx];
+	u16 j;
+
+	if (!pa || !PAGE_ALIGNED(pa) || vp->tp != &vvp_modern ||
+	    pa + PAGE_SIZE > vp->modern.notify_pa + vp->modern.notify_len)
+		return false;
+	for (j = 0; j < idx; j++)
+		if (vp->notify_pa[j] == pa)
+			return false;
+	return true;
 }
 
 /* Doorbells; mappable by users only if each has a page of its own. */
 static int vvp_map_notify(struct vvp *vp)
 {
-	u16 i, j;
+	u16 i;
 
 	vp->notify = kcalloc(vp->hw_nvqs, sizeof(*vp->notify), GFP_KERNEL);
 	vp->notify_pa = kcalloc(vp->hw_nvqs, sizeof(*vp->notify_pa),
@@ -168,11 +182,8 @@ static int vvp_map_notify(struct vvp *vp)
 		vp->notify[i] = vp->tp->map_notify(vp, i, &vp->notify_pa[i]);
 		if (!vp->notify[i])
 			goto err;
-		if (!PAGE_ALIGNED(vp->notify_pa[i]) || !vp->notify_pa[i])
+		if (!vvp_doorbell_page_ok(vp, i))
 			vp->page_per_vq = false;
-		for (j = 0; j < i && vp->page_per_vq; j++)
-			if (vp->notify_pa[j] == vp->notify_pa[i])
-				vp->page_per_vq = false;
 	}
 	return 0;
 err:
@@ -186,6 +197,7 @@ static int vvp_examine(struct vvp *vp)
 	u64 hw = vp->tp->get_features(vp);
 	int ret;
 
+	vp->hw_features = hw;
 	vp->device_id = vp->tp == &vvp_modern ? vp->modern.id.device :
 						vp->legacy.id.device;
 	ret = vp->tp == &vvp_legacy ? vvp_legacy_features(vp, hw) :
@@ -280,6 +292,8 @@ static int vvp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_free;
 	pci_set_master(pdev);
+	/* MSI-X only: no INTx without a handler while it is off. */
+	pci_intx(pdev, 0);
 	ret = vvp_probe_transport(vp);
 	if (ret)
 		goto err_disable;

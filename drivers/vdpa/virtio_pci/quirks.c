@@ -31,11 +31,14 @@ static const struct vvp_quirk vvp_quirk_table[] = {
 	/*
 	 * Transitional virtio-net of bare-metal clouds (Alibaba ECS): only
 	 * the legacy interface works, every queue has one fixed size, it
-	 * fails without mergeable receive buffers, one notify port.
+	 * fails without mergeable receive buffers, one notify port.  The
+	 * IDs are those of any transitional virtio-net, QEMU's included:
+	 * bound to the adapter, they all get the legacy interface.
 	 */
 	{ PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1000,
 	  PCI_SUBVENDOR_ID_REDHAT_QUMRANET, 0x0001,
-	  VVP_Q_MRG_RXBUF | VVP_Q_FIXED_QSIZE | VVP_Q_NO_DOORBELL_MMAP },
+	  VVP_Q_LEGACY | VVP_Q_MRG_RXBUF | VVP_Q_FIXED_QSIZE |
+	  VVP_Q_NO_DOORBELL_MMAP },
 };
 
 /* VID:DID[:SVID:SDID]:FLAGS[,...]; hex IDs, FLAGS letters (see below). */
@@ -112,6 +115,7 @@ static u32 vvp_quirks_param(struct pci_dev *pdev)
 	kernel_param_unlock(THIS_MODULE);
 	s = strim(buf);
 	while ((entry = strsep(&s, ",")) != NULL) {
+		entry = strim(entry);
 		if (!*entry)
 			continue;
 		if (!vvp_quirk_parse(entry, &q)) {

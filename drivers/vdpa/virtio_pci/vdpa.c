@@ -12,7 +12,9 @@
  */
 
 #include <linux/etherdevice.h>
+#include <linux/iommu.h>
 #include <linux/iopoll.h>
+#include <asm/unaligned.h>
 #include <uapi/linux/vdpa.h>
 #include <uapi/linux/virtio_config.h>
 #include <uapi/linux/virtio_ids.h>
@@ -28,6 +30,20 @@ static struct vvp *vvp_of(struct vdpa_device *vdpa)
 static bool vvp_is_net(const struct vvp *vp)
 {
 	return vp->device_id == VIRTIO_ID_NET;
+}
+
+/* The adapter keeps the function's control queue (a provisioned MAC). */
+static bool vvp_owns_cvq(const struct vvp_dev *d)
+{
+	return d->hw_features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ);
+}
+
+/* The function is in an IOMMU domain of a vhost_vdpa user. */
+static bool vvp_in_user_domain(struct vvp *vp)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(&vp->pdev->dev);
+
+	return domain && domain->type == IOMMU_DOMAIN_UNMANAGED;
 }
 
 /* The function's index of the driver's queue @idx. */
@@ -96,6 +112,7 @@ static void vvp_free_irqs(struct vvp_dev *d)
 	d->config_irq = -1;
 	d->shared_irq = false;
 	pci_free_irq_vectors(pdev);
+	d->irqs_on = false;
 }
 
 /* Vector 0: config changes; then one per queue, or vector 1 for all. */
@@ -107,14 +124,17 @@ static int vvp_request_irqs(struct vvp_dev *d)
 	int ret, irq;
 	u16 i;
 
+	bool shared = false;
+
 	ret = pci_alloc_irq_vectors(pdev, d->nvqs + 1, d->nvqs + 1,
 				    PCI_IRQ_MSIX);
 	if (ret < 0) {
 		ret = pci_alloc_irq_vectors(pdev, 2, 2, PCI_IRQ_MSIX);
 		if (ret < 0)
 			return ret;
-		d->shared_irq = true;
+		shared = true;
 	}
+	d->irqs_on = true;
 	snprintf(d->config_irq_name, sizeof(d->config_irq_name), "%s-config",
 		 name);
 	irq = pci_irq_vector(pdev, 0);
@@ -122,13 +142,12 @@ static int vvp_request_irqs(struct vvp_dev *d)
 	if (ret)
 		goto err;
 	d->config_irq = irq;
-	if (d->shared_irq) {
+	if (shared) {
 		ret = request_irq(pci_irq_vector(pdev, 1), vvp_shared_irq, 0,
 				  name, d);
-		if (ret) {
-			d->shared_irq = false;
+		if (ret)
 			goto err;
-		}
+		d->shared_irq = true;
 		return 0;
 	}
 	for (i = 0; i < d->nvqs; i++) {
@@ -184,12 +203,38 @@ out:
 	return ret;
 }
 
+/*
+ * What a vhost_vdpa user's IOMMU domain cannot carry: DMA of a function
+ * that bypasses the IOMMU, and the adapter's own control queue (its ring
+ * is mapped in the kernel's DMA domain, not the user's).
+ */
+static int vvp_user_domain_ok(struct vvp_dev *d)
+{
+	struct vvp *vp = d->vp;
+
+	if (!vvp_in_user_domain(vp))
+		return 0;
+	if (vp->tp == &vvp_modern &&
+	    !(vp->hw_features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
+		dev_warn(&d->vdpa.dev, "the function bypasses the IOMMU (no ACCESS_PLATFORM): not for a vhost_vdpa user\n");
+		return -EPERM;
+	}
+	if (vvp_owns_cvq(d)) {
+		dev_warn(&d->vdpa.dev, "a provisioned MAC needs the adapter's control queue, which a vhost_vdpa user's IOMMU domain does not map: not supported yet\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int vvp_start(struct vvp_dev *d)
 {
 	struct vvp *vp = d->vp;
 	int ret;
 	u16 i;
 
+	ret = vvp_user_domain_ok(d);
+	if (ret)
+		return ret;
 	ret = vvp_request_irqs(d);
 	if (ret) {
 		dev_warn(&d->vdpa.dev, "no MSI-X vectors for %u queues: %d\n",
@@ -200,6 +245,8 @@ static int vvp_start(struct vvp_dev *d)
 	for (i = 0; !ret && i < d->nvqs; i++)
 		if (d->vqs[i].ready)
 			ret = vvp_setup_vq(d, i);
+	if (!ret && vvp_owns_cvq(d))
+		ret = vvp_cvq_setup(d);
 	if (ret)
 		vvp_free_irqs(d);
 	return ret;
@@ -224,6 +271,9 @@ static void vvp_hw_reset(struct vvp *vp)
 	u8 status;
 
 	vp->tp->set_status(vp, 0);
+	/* Surprise removal: reads give all ones, nothing to wait for. */
+	if (!pci_device_is_present(vp->pdev))
+		return;
 	if (read_poll_timeout(vp->tp->get_status, status, !status, 1000,
 			      USEC_PER_SEC, false, vp))
 		pci_warn(vp->pdev, "still status 0x%x a second after reset\n",
@@ -253,12 +303,28 @@ static void vvp_reset_state(struct vvp_dev *d)
 	d->failed = false;
 }
 
+/* The function runs: the provisioned MAC, then buffers already posted. */
+static void vvp_started(struct vvp_dev *d)
+{
+	int ret;
+
+	if (vvp_owns_cvq(d)) {
+		ret = vvp_cvq_set_mac(d, d->mac);
+		if (ret) {
+			dev_warn(&d->vdpa.dev, "the function did not take MAC %pM: %d\n",
+				 d->mac, ret);
+			d->failed = true;
+		}
+	}
+	vvp_kick_ready(d);
+}
+
 static int vvp_reset(struct vdpa_device *vdpa)
 {
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
 
 	vvp_hw_reset(d->vp);
-	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
+	if (d->irqs_on)
 		vvp_free_irqs(d);
 	vvp_reset_state(d);
 	return 0;
@@ -293,7 +359,7 @@ static void vvp_set_status(struct vdpa_device *vdpa, u8 status)
 	}
 	vp->tp->set_status(vp, status);
 	if ((status & ~d->status) & VIRTIO_CONFIG_S_DRIVER_OK)
-		vvp_kick_ready(d);
+		vvp_started(d);
 	d->status = status;
 }
 
@@ -442,7 +508,8 @@ static int vvp_set_driver_features(struct vdpa_device *vdpa, u64 features)
 		return -EINVAL;
 	}
 	d->driver_features = features;
-	vp->tp->set_features(vp, features & ~d->virt_features);
+	vp->tp->set_features(vp, (features & ~d->virt_features) |
+			     d->hw_features | vp->hw_extra_features);
 	return 0;
 }
 
@@ -482,11 +549,32 @@ static size_t vvp_get_config_size(struct vdpa_device *vdpa)
 }
 
 /*
+ * A config field read the way the spec wants it (virtio 1.2, 4.1.3.1):
+ * a 16- or 32-bit field in one access of its width.  Drivers read one
+ * field per call (virtio_cread()); anything else goes byte by byte.
+ */
+static void vvp_config_read(void __iomem *addr, u8 *buf, unsigned int len)
+{
+	unsigned int i;
+
+	if (len == 2 && IS_ALIGNED((uintptr_t)addr, 2)) {
+		put_unaligned_le16(ioread16(addr), buf);
+	} else if (len == 4 && IS_ALIGNED((uintptr_t)addr, 4)) {
+		put_unaligned_le32(ioread32(addr), buf);
+	} else {
+		for (i = 0; i < len; i++)
+			buf[i] = ioread8(addr + i);
+	}
+}
+
+/*
  * Provisioned values replace the function's in what the driver reads
  * (little-endian: VERSION_1 is always negotiated).
  */
 static void vvp_config_overlay(struct vvp_dev *d, struct virtio_net_config *c)
 {
+	if (vvp_owns_cvq(d))
+		ether_addr_copy(c->mac, d->mac);
 	if (d->mtu)
 		c->mtu = (__force __virtio16)cpu_to_le16(d->mtu);
 	c->max_virtqueue_pairs = (__force __virtio16)cpu_to_le16(d->max_vqp);
@@ -500,18 +588,15 @@ static void vvp_get_config(struct vdpa_device *vdpa, unsigned int offset,
 	void __iomem *base = vp->tp->config_base(vp);
 	struct virtio_net_config net;
 	size_t size = vvp_get_config_size(vdpa);
-	unsigned int i;
 
 	if (offset > size || len > size - offset)
 		return;
 	if (!vvp_is_net(vp)) {
-		for (i = 0; i < len; i++)
-			((u8 *)buf)[i] = ioread8(base + offset + i);
+		vvp_config_read(base + offset, buf, len);
 		return;
 	}
 	memset(&net, 0, sizeof(net));
-	for (i = 0; i < size; i++)
-		((u8 *)&net)[i] = ioread8(base + i);
+	vvp_config_read(base + offset, (u8 *)&net + offset, len);
 	vvp_config_overlay(d, &net);
 	memcpy(buf, (u8 *)&net + offset, len);
 }
@@ -587,6 +672,39 @@ static u16 vvp_hw_config16(struct vvp *vp, size_t offset)
 	return ioread16(vp->tp->config_base(vp) + offset);
 }
 
+/*
+ * Another MAC than the function's: the adapter sets it through the
+ * function's control queue, which it then keeps for itself (the driver
+ * gets no control queue, so one queue pair).
+ */
+static int vvp_net_provision_mac(struct vvp *vp, struct vvp_dev *d,
+				 const struct vdpa_dev_set_config *config)
+{
+	const u64 need = BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |
+			 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR);
+
+	if ((vp->hw_features & need) != need) {
+		pci_warn(vp->pdev, "mac %pM: pci/%s has no control queue command to change its MAC (CTRL_MAC_ADDR)\n",
+			 config->net.mac, pci_name(vp->pdev));
+		return -EOPNOTSUPP;
+	}
+	if (d->max_vqp > 1 && (config->mask &
+			       BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP))) {
+		pci_warn(vp->pdev, "mac with max_vqp %u: the adapter keeps the control queue of pci/%s for the MAC, so one pair only\n",
+			 d->max_vqp, pci_name(vp->pdev));
+		return -EOPNOTSUPP;
+	}
+	ether_addr_copy(d->mac, config->net.mac);
+	d->max_vqp = 1;
+	d->features &= ~VVP_NET_CVQ_FEATURES;
+	if (!(vp->features & BIT_ULL(VIRTIO_NET_F_MAC))) {
+		d->features |= BIT_ULL(VIRTIO_NET_F_MAC);
+		d->virt_features |= BIT_ULL(VIRTIO_NET_F_MAC);
+	}
+	d->hw_features = need;
+	return 0;
+}
+
 /* Provisioning of a net device: checked against what the function has. */
 static int vvp_net_provision(struct vvp *vp, struct vvp_dev *d,
 			     const struct vdpa_dev_set_config *config)
@@ -628,9 +746,7 @@ static int vvp_net_provision(struct vvp *vp, struct vvp_dev *d,
 	if ((vp->features & BIT_ULL(VIRTIO_NET_F_MAC)) &&
 	    ether_addr_equal(mac, config->net.mac))
 		return 0;
-	pci_warn(vp->pdev, "mac %pM: pci/%s has %pM and the adapter cannot set another one on it\n",
-		 config->net.mac, bdf, mac);
-	return -EOPNOTSUPP;
+	return vvp_net_provision_mac(vp, d, config);
 }
 
 static int vvp_provision(struct vvp *vp, struct vvp_dev *d,
@@ -670,7 +786,7 @@ static int vvp_provision(struct vvp *vp, struct vvp_dev *d,
  *
  * One device per function.  Provisioning is checked against the function:
  * max_vqp up to its queue pairs, mtu up to its MTU (1500 if it has none),
- * mac only its own.
+ * mac its own or, with one pair, any the function's control queue takes.
  *
  * Context: process context; the vDPA core holds its device lock.
  * Return: 0, -EBUSY if the function has a device, -EINVAL or -EOPNOTSUPP
@@ -731,6 +847,10 @@ void vvp_dev_del(struct vdpa_mgmt_dev *mgmt, struct vdpa_device *vdpa)
 {
 	struct vvp *vp = container_of(mgmt, struct vvp, mgmt);
 
+	/* Drivers gone, the DMA memory goes while the function is there. */
+	get_device(&vdpa->dev);
 	_vdpa_unregister_device(vdpa);
+	vvp_cvq_free(vdpa_to_vvp(vdpa));
+	put_device(&vdpa->dev);
 	vp->dev = NULL;
 }

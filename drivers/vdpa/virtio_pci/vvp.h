@@ -8,12 +8,14 @@
 #ifndef _VVP_H
 #define _VVP_H
 
+#include <linux/if_ether.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/vdpa.h>
 #include <linux/virtio_pci_legacy.h>
 #include <linux/virtio_pci_modern.h>
+#include <uapi/linux/virtio_net.h>
 
 /* Queues a function may have: rx/tx for 128 pairs and a control queue. */
 #define VVP_MAX_VQS		257
@@ -23,6 +25,19 @@
 #define VVP_Q_MRG_RXBUF		BIT(1)	/* fails unless MRG_RXBUF is used */
 #define VVP_Q_FIXED_QSIZE	BIT(2)	/* queue size cannot be changed */
 #define VVP_Q_NO_DOORBELL_MMAP	BIT(3)	/* doorbells unsafe to map */
+
+/* What a virtio-net driver cannot use without a control queue. */
+#define VVP_NET_CVQ_FEATURES	(BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_RX) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_RX_EXTRA) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_VLAN) | \
+				 BIT_ULL(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
+				 BIT_ULL(VIRTIO_NET_F_MQ) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
+				 BIT_ULL(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | \
+				 BIT_ULL(VIRTIO_NET_F_RSS) | \
+				 BIT_ULL(VIRTIO_NET_F_HASH_REPORT) | \
+				 BIT_ULL(VIRTIO_NET_F_NOTF_COAL))
 
 struct vvp;
 
@@ -96,6 +111,24 @@ struct vvp_vq {
 };
 
 /**
+ * struct vvp_cvq - the function's control queue, when the adapter owns it
+ * @ring: ring and command buffer (coherent DMA memory), or NULL
+ * @ring_dma: their DMA address
+ * @size: their size
+ * @num: ring entries
+ * @hw_idx: the queue's index on the function
+ * @avail_idx: commands posted since the last start
+ */
+struct vvp_cvq {
+	void *ring;
+	dma_addr_t ring_dma;
+	size_t size;
+	u16 num;
+	u16 hw_idx;
+	u16 avail_idx;
+};
+
+/**
  * struct vvp_dev - the vDPA device made of a function
  * @vdpa: the vDPA device; must stay the first member
  * @vp: the function; the vDPA core calls no operation but free after
@@ -105,6 +138,11 @@ struct vvp_vq {
  *	control queue if the function has one the driver may use
  * @max_vqp: queue pairs presented (provisioned, or the function's)
  * @mtu: MTU presented in config space (0: the function's own)
+ * @mac: MAC provisioned, set on the function through @cvq at each start
+ * @cvq: the function's control queue, the adapter's when @mac is set
+ *	(its memory from the first start to dev_del)
+ * @hw_features: features written to the function besides the driver's
+ *	(CTRL_VQ and CTRL_MAC_ADDR when the adapter owns the control queue)
  * @features: the features presented
  * @virt_features: of @features, those the adapter adds and the function
  *	never sees (VERSION_1 and ACCESS_PLATFORM on legacy, MTU when
@@ -116,10 +154,14 @@ struct vvp_vq {
  * @config_lock: protects @config_cb
  * @config_irq: the config-change interrupt while DRIVER_OK, or -1
  * @shared_irq: all queue callbacks share one interrupt (too few vectors)
+ * @irqs_on: MSI-X vectors are allocated (from DRIVER_OK to reset)
+ * @config_irq_name: the name of @config_irq in /proc/interrupts
  *
  * The vDPA drivers (virtio_vdpa, vhost_vdpa) serialize their calls of
- * the operations; only the interrupt handlers run concurrently with them,
- * and they read nothing but the callbacks, under their locks.
+ * the operations, except kick_vq, which their datapath calls at any time:
+ * it reads only @status and @driver_features, which change while no kick
+ * can come (the driver starts or resets the device).  The interrupt
+ * handlers read nothing but the callbacks, under their locks.
  */
 struct vvp_dev {
 	struct vdpa_device vdpa;
@@ -128,6 +170,9 @@ struct vvp_dev {
 	u16 nvqs;
 	u16 max_vqp;
 	u16 mtu;
+	u8 mac[ETH_ALEN];
+	struct vvp_cvq cvq;
+	u64 hw_features;
 	u64 features;
 	u64 virt_features;
 	u64 driver_features;
@@ -137,6 +182,7 @@ struct vvp_dev {
 	spinlock_t config_lock;	/* protects config_cb */
 	int config_irq;
 	bool shared_irq;
+	bool irqs_on;
 	char config_irq_name[32];
 };
 
@@ -152,9 +198,12 @@ struct vvp_dev {
  * @hw_max_vqp: queue pairs the function has (net)
  * @cvq: index of its control queue when all pairs are used, or -1
  * @qsize: the entries every presented queue takes at most
+ * @hw_features: the function's own features
  * @features: the function's features, as presented (before provisioning)
  * @virt_features: of @features, those the function lacks and the adapter
  *	adds (VERSION_1 and ACCESS_PLATFORM for legacy)
+ * @hw_extra_features: written to the function whatever the driver takes
+ *	(ANY_LAYOUT for legacy: a VERSION_1 driver relies on it)
  * @notify: each queue's doorbell
  * @notify_pa: and its physical address
  * @page_per_vq: every doorbell sits alone on its page (mappable)
@@ -176,8 +225,10 @@ struct vvp {
 	u16 hw_max_vqp;
 	int cvq;
 	u16 qsize;
+	u64 hw_features;
 	u64 features;
 	u64 virt_features;
+	u64 hw_extra_features;
 	void __iomem **notify;
 	resource_size_t *notify_pa;
 	bool page_per_vq;
@@ -195,5 +246,8 @@ u32 vvp_quirks(struct pci_dev *pdev);
 int vvp_dev_add(struct vdpa_mgmt_dev *mgmt, const char *name,
 		const struct vdpa_dev_set_config *config);
 void vvp_dev_del(struct vdpa_mgmt_dev *mgmt, struct vdpa_device *vdpa);
+void vvp_cvq_free(struct vvp_dev *d);
+int vvp_cvq_setup(struct vvp_dev *d);
+int vvp_cvq_set_mac(struct vvp_dev *d, const u8 *mac);
 
 #endif /* _VVP_H */
