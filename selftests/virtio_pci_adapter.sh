@@ -7,8 +7,10 @@
 # talks across a QEMU hub to a peer NIC that stays with virtio-pci, in
 # another network namespace: ping, then a TCP transfer each way checked by
 # SHA-256.  Provisioning the function cannot honour is refused with its
-# errno and a message; a quirk given by quirks= acts; the function goes
-# back to virtio-pci and works there.
+# errno and a message; vhost_vdpa refuses it without an IOMMU; unbind,
+# removal and QEMU's device_del under traffic take the device away
+# cleanly; a quirk given by quirks= acts; the function goes back to
+# virtio-pci and works there.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 source "$(dirname "$0")/virtio_pci_lib.sh"
@@ -17,12 +19,20 @@ for cmd in vdpa jq ip busybox sha256sum; do
 	command -v "$cmd" >/dev/null || t_skip_all "$cmd not installed"
 done
 vp_require_nics
+MAC=02:00:00:56:00:20
 work=$(mktemp -d)
 trap 'vp_cleanup; modprobe -r $VP_ADAPTER virtio_vdpa vhost_vdpa; unload_all;
       rm -rf "$work"' EXIT
 
 has_netdev() {
 	netdev_of "$1" >/dev/null
+}
+
+# nic_mac_is ID MAC: QEMU's NIC ID filters for MAC (query-rx-filter; the
+# hub ports have the NICs' names too, so ask for every NIC).
+nic_mac_is() {
+	[ "$(vp_qmp '{"execute":"query-rx-filter"}' |
+	     jq -r ".return[]? | select(.name == \"$1\") | .[\"main-mac\"]")" = "$2" ]
 }
 
 # logged PATTERN: the kernel's last messages match PATTERN.
@@ -98,13 +108,8 @@ t_refuse "max_vqp 2 on a one-pair function" "Invalid argument" \
 refused "mtu 9000 on a function without a larger MTU" "Invalid argument" \
 	"mtu 9000: pci/$VP_MODERN takes 68..1500" \
 	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mtu 9000
-refused "another MAC than the function's" "Operation not supported" \
-	"cannot set another one" \
-	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mac 02:00:00:00:00:01
-
-t_check "vdpa dev add pa0 (its own MAC, mtu 1400)" \
-	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mac 52:54:00:56:00:10 \
-	mtu 1400
+t_check "vdpa dev add pa0 (mac $MAC, mtu 1400)" \
+	vdpa dev add name pa0 mgmtdev "pci/$VP_MODERN" mac $MAC mtu 1400
 refused "a second device on the function" "Device or resource busy" \
 	"already has device pa0" \
 	vdpa dev add name pa9 mgmtdev "pci/$VP_MODERN"
@@ -116,15 +121,20 @@ talk pa0 $VP_MODERN_PEER 10.77.0
 dev=$(netdev_of pa0)
 t_eq "the interface has the MTU provisioned" \
 	"$(cat "/sys/class/net/$dev/mtu" 2>/dev/null)" 1400
-t_eq "and the function's MAC" \
-	"$(cat "/sys/class/net/$dev/address" 2>/dev/null)" 52:54:00:56:00:10
+t_eq "and the MAC provisioned" \
+	"$(cat "/sys/class/net/$dev/address" 2>/dev/null)" $MAC
+t_check "QEMU: the NIC itself has it (set through its control queue)" \
+	nic_mac_is dut0 $MAC
 t_check "vdpa dev del pa0" vdpa dev del pa0
 
 # --- legacy ---------------------------------------------------------------
 t_check "legacy $VP_LEGACY moves from virtio-pci to $VP_ADAPTER" \
 	vp_bind $VP_LEGACY $VP_ADAPTER
 t_check "the built-in quirk of 1af4:1000 sub 1af4:0001 applies" \
-	logged "$VP_LEGACY: legacy virtio-pci.*quirks 0xe"
+	logged "$VP_LEGACY: legacy virtio-pci.*quirks 0xf"
+refused "another MAC on a function without CTRL_MAC_ADDR" \
+	"Operation not supported" "no control queue command to change its MAC" \
+	vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY" mac $MAC
 t_check "vdpa dev add pa1" vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
 talk pa1 $VP_LEGACY_PEER 10.77.1
 features=$(jkey "$(vdpa -j dev config show pa1)" negotiated_features |
@@ -194,6 +204,22 @@ t_check "remove $VP_LEGACY from the PCI bus under traffic" \
 gone pa1 $flood
 t_check "a rescan finds it again" bash -c "echo 1 >/sys/bus/pci/rescan"
 t_check "with virtio-pci" wait_for 10 vp_has_driver $VP_LEGACY virtio-pci
+
+# The same as a real hot unplug: QEMU's device_del, ACPI eject.
+t_check "$VP_LEGACY back to $VP_ADAPTER" vp_bind $VP_LEGACY $VP_ADAPTER
+t_check "vdpa dev add pa1 for the hot unplug" \
+	vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
+t_check "pa1 floods the peer" flood pa1 $VP_LEGACY_PEER 10.77.1
+t_check "QEMU: device_del dut1 under traffic" \
+	vp_qmp '{"execute":"device_del","arguments":{"id":"dut1"}}'
+t_check "the function leaves the guest" wait_for 60 vp_gone $VP_LEGACY
+gone pa1 $flood
+t_check "QEMU: device_add dut1" vp_qmp '{"execute":"device_add",
+	"arguments":{"driver":"virtio-net-pci","id":"dut1","netdev":"dut1",
+	"addr":"0x12","disable-modern":true,"ctrl_mac_addr":false,
+	"mac":"52:54:00:56:00:12"}}'
+t_check "it comes back, with virtio-pci" \
+	wait_for 60 vp_has_driver $VP_LEGACY virtio-pci
 
 # --- quirks= --------------------------------------------------------------
 t_check "back to virtio-pci" vp_bind $VP_MODERN virtio-pci

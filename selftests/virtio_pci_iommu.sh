@@ -6,7 +6,10 @@
 # every frame it receives back out of the modern test function, and the
 # peer NIC on the same QEMU hub (virtio-pci, another namespace) gets each
 # frame it sent back intact.  vhost_vdpa gives the function an IOMMU
-# domain of its own with DPDK's memory mapped at DPDK's addresses.
+# domain of its own with DPDK's memory mapped at DPDK's addresses.  Then
+# the function is unbound from the adapter under testpmd: the unbind
+# returns, testpmd quits, nothing stays pinned, and the function works
+# again with virtio-pci.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 source "$(dirname "$0")/virtio_pci_lib.sh"
@@ -28,8 +31,9 @@ vv_hugepages || t_skip_all "cannot reserve 256 MiB of huge pages"
 t_check "$VP_MODERN moves to $VP_ADAPTER" vp_bind $VP_MODERN $VP_ADAPTER
 node=$(vv_add pi0 "pci/$VP_MODERN") && t_ok "pi0 gets a node ($node)" ||
 	t_fail "pi0 gets a node"
-peer=$(vp_peer_up $VP_MODERN_PEER "") && t_ok "peer $peer in $VP_NS" ||
-	t_fail "peer interface"
+peer=$(vp_peer_up $VP_MODERN_PEER 10.78.0.2/24) &&
+	t_ok "peer $peer in $VP_NS" || t_fail "peer interface"
+pins0=$(vv_pins)
 
 log=/tmp/testpmd.$$
 if vv_testpmd_start "$node" 1 "$log"; then
@@ -44,10 +48,24 @@ if vv_testpmd_start "$node" 1 "$log"; then
 else
 	t_fail "testpmd starts on $node"
 fi
+t_check "unbind $VP_MODERN from $VP_ADAPTER under testpmd" \
+	timeout 20 bash -c "echo $VP_MODERN >/sys/bus/pci/drivers/$VP_ADAPTER/unbind"
+t_check "pi0 is gone" bash -c "! vdpa dev show pi0"
 vv_testpmd_stop >/dev/null
 t_diag "testpmd: $(grep -m1 -E 'RX-packets' "$log")"
-grep -q "Bye" "$log" && t_ok "testpmd exits cleanly" ||
-	{ t_fail "testpmd exits cleanly"; tail -n 30 "$log" | sed 's/^/#   /'; }
+t_check "testpmd quits" bash -c "! kill -0 $VV_TESTPMD 2>/dev/null"
 rm -f "$log"
-t_check "vdpa dev del pi0" vdpa dev del pi0
+t_eq "nothing left pinned" "$(vv_pins)" "$pins0"
+
+t_check "$VP_MODERN back to virtio-pci" vp_bind $VP_MODERN virtio-pci
+if wait_for 10 vp_netdev_at $VP_MODERN; then
+	dev=$(vp_netdev_at $VP_MODERN)
+	no_ipv6 "$dev"
+	ip addr add 10.78.0.1/24 dev "$dev"
+	ip link set "$dev" up
+	t_check "virtio-pci's $dev pings the peer through the IOMMU" \
+		busybox ping -c 3 -W 5 10.78.0.2
+else
+	t_fail "virtio-pci makes an interface of it again"
+fi
 t_done

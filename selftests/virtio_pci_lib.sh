@@ -74,6 +74,24 @@ vp_peer_down() {
 	ip -n "$VP_NS" link set "$1" netns 1
 }
 
+# vp_qmp JSON: one QMP command to the QEMU of this VM (scripts/vm/run.sh
+# runs an agent for it); prints QEMU's answers, fails on an error.
+vp_qmp() {
+	local job=/run/vmjob out
+
+	rm -f "$job/qmp.ans"
+	echo "$1" >"$job/qmp.req" || return 1
+	wait_for 30 test -e "$job/qmp.ans" || return 1
+	out=$(cat "$job/qmp.ans")
+	echo "$out"
+	grep -q '"return"' <<<"$out" && ! grep -q '"error"' <<<"$out"
+}
+
+# vp_gone BDF: the function has left the guest.
+vp_gone() {
+	[ ! -e "/sys/bus/pci/devices/$1" ]
+}
+
 # vp_cleanup: every function back to virtio-pci, the namespace gone.
 vp_cleanup() {
 	local d f

@@ -170,8 +170,8 @@ fi
 
 # The virtio-pci adapter's test functions (selftests/virtio_pci_adapter.sh):
 # on hub 1 a modern virtio-net at 00:10.0 and its peer at 00:11.0, on hub 2
-# a legacy one at 00:12.0 and its peer at 00:13.0.  Until a test moves them
-# they are ordinary NICs of virtio-pci.
+# a legacy one without CTRL_MAC_ADDR at 00:12.0 and its peer at 00:13.0.
+# Until a test moves them they are ordinary NICs of virtio-pci.
 # With --iommu the machine is a q35 with an Intel IOMMU in front of the
 # modern one (its own DMA domain when vhost_vdpa gives it one; passthrough
 # for everything else, so the other devices run as fast as before).
@@ -184,14 +184,30 @@ if [ -n "$iommu" ]; then
 fi
 test_nics=(
 	-netdev hubport,id=dut0,hubid=1
-	-device virtio-net-pci,netdev=dut0,addr=10,disable-legacy=on,mac=52:54:00:56:00:10$dut0_opts
+	-device virtio-net-pci,id=dut0,netdev=dut0,addr=10,disable-legacy=on,mac=52:54:00:56:00:10$dut0_opts
 	-netdev hubport,id=peer0,hubid=1
-	-device virtio-net-pci,netdev=peer0,addr=11,mac=52:54:00:56:00:11
+	-device virtio-net-pci,id=peer0,netdev=peer0,addr=11,mac=52:54:00:56:00:11
 	-netdev hubport,id=dut1,hubid=2
-	-device virtio-net-pci,netdev=dut1,addr=12,disable-modern=on,mac=52:54:00:56:00:12
+	-device virtio-net-pci,id=dut1,netdev=dut1,addr=12,disable-modern=on,ctrl_mac_addr=off,mac=52:54:00:56:00:12
 	-netdev hubport,id=peer1,hubid=2
-	-device virtio-net-pci,netdev=peer1,addr=13,mac=52:54:00:56:00:13
+	-device virtio-net-pci,id=peer1,netdev=peer1,addr=13,mac=52:54:00:56:00:13
 )
+
+# A test may ask for QEMU monitor commands (hot unplug and plug of the test
+# NICs): it writes one QMP command to /run/vmjob/qmp.req and gets QEMU's
+# answer in /run/vmjob/qmp.ans (selftests/virtio_pci_lib.sh: vp_qmp).
+qmp_agent() {
+	while sleep 0.2; do
+		[ -s "$logdir/qmp.req" ] || continue
+		{ echo '{"execute":"qmp_capabilities"}'; cat "$logdir/qmp.req"
+		  sleep 1; } | socat -t 2 - "UNIX-CONNECT:$logdir/qmp.sock" \
+			>"$logdir/qmp.ans.tmp" 2>&1
+		rm -f "$logdir/qmp.req"
+		mv "$logdir/qmp.ans.tmp" "$logdir/qmp.ans"
+	done
+}
+qmp_agent &
+qmp_pid=$!
 
 timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 "${machine_args[@]}" "${accel_args[@]}" \
@@ -202,9 +218,11 @@ timeout --foreground -k 10 "$timeout" \
 	"${share_args[@]}" \
 	-device virtio-rng-pci \
 	"${test_nics[@]}" \
+	-qmp "unix:$logdir/qmp.sock,server=on,wait=off" \
 	"${qemu_extra[@]}" </dev/null 2>&1 | tee "$logdir/console.log" |
 	grep --line-buffered -v '^vm: running:'
 qemu_rc=${PIPESTATUS[0]}
+kill $qmp_pid 2>/dev/null
 stop_virtiofsd
 exec 9>&-
 
