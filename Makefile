@@ -14,7 +14,8 @@
 #   make check-dkms      install through DKMS (scratch trees), modprobe in QEMU
 #   make check-debug     the same on a KASAN/lockdep/kmemleak kernel built
 #                        from linux-source-6.1 (cached, built once per machine)
-#   make bench           vhost-vdpa throughput (pps, bit/s) in QEMU, table + JSON
+#   make bench           vhost-vdpa throughput (pps, bit/s) in QEMU, then the
+#                        virtio-pci adapter against virtio-pci; tables + JSON
 #   make fuzz            run the netlink, vhost-vdpa and ring fuzzers in QEMU
 #                        (FUZZ_SECONDS per target, default 60)
 #   make lint            checkpatch --strict, sparse and a W=1 build
@@ -91,7 +92,7 @@ deps:
 
 demo: deps
 	$(MAKE) modules tools
-	KVER=$(KVER) $(VM) $(VMFLAGS) -- scripts/demo.sh
+	KVER=$(KVER) $(VM) --iommu $(VMFLAGS) -- scripts/demo.sh
 
 # Tests that need a VM with an IOMMU get a second one (run.sh --iommu);
 # in the first they skip.
@@ -136,6 +137,7 @@ check-debug: deps
 bench: deps
 	$(MAKE) modules tools
 	KVER=$(KVER) scripts/bench.sh
+	KVER=$(KVER) scripts/bench-pci.sh
 
 fuzz: deps
 	$(MAKE) modules tools
