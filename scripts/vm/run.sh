@@ -197,7 +197,7 @@ test_nics=(
 # NICs): it writes one QMP command to /run/vmjob/qmp.req and gets QEMU's
 # answer in /run/vmjob/qmp.ans (selftests/virtio_pci_lib.sh: vp_qmp).
 qmp_agent() {
-	while sleep 0.2; do
+	while sleep 0.2 && kill -0 $$ 2>/dev/null; do
 		[ -s "$logdir/qmp.req" ] || continue
 		{ echo '{"execute":"qmp_capabilities"}'; cat "$logdir/qmp.req"
 		  sleep 1; } | socat -t 2 - "UNIX-CONNECT:$logdir/qmp.sock" \
