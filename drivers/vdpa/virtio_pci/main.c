@@ -318,6 +318,7 @@ err_notify:
 err_transport:
 	vp->tp->remove(vp);
 err_disable:
+	pci_intx(pdev, 1);
 	pci_disable_device(pdev);
 err_free:
 	kfree(vp);
@@ -332,6 +333,8 @@ static void vvp_remove(struct pci_dev *pdev)
 	vdpa_mgmtdev_unregister(&vp->mgmt);
 	vvp_unmap_notify(vp);
 	vp->tp->remove(vp);
+	/* The next driver (virtio-pci, say) may fall back to INTx. */
+	pci_intx(pdev, 1);
 	pci_disable_device(pdev);
 	kfree(vp);
 }

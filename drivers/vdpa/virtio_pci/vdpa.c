@@ -120,11 +120,10 @@ static int vvp_request_irqs(struct vvp_dev *d)
 {
 	struct pci_dev *pdev = d->vp->pdev;
 	const char *name = dev_name(&d->vdpa.dev);
+	bool shared = false;
 	struct vvp_vq *vq;
 	int ret, irq;
 	u16 i;
-
-	bool shared = false;
 
 	ret = pci_alloc_irq_vectors(pdev, d->nvqs + 1, d->nvqs + 1,
 				    PCI_IRQ_MSIX);
