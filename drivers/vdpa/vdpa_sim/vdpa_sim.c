@@ -216,6 +216,22 @@ static void vdpasim_kick_worker(struct vdpasim *sim)
 	kthread_queue_work(sim->worker, &sim->work);
 }
 
+/**
+ * vdpasim_schedule() - have the datapath thread run a batch
+ * @sim: the device
+ *
+ * For a device type whose queues have work that does not come from the
+ * driver (frames received from elsewhere): the thread calls
+ * &vdpasim_dev_attr.process_vq for every ready queue soon.
+ *
+ * Context: any context; does not sleep.
+ */
+void vdpasim_schedule(struct vdpasim *sim)
+{
+	vdpasim_kick_worker(sim);
+}
+EXPORT_SYMBOL_GPL(vdpasim_schedule);
+
 static void vdpasim_call(struct vdpa_callback *cb)
 {
 	if (!cb->callback)
@@ -419,6 +435,39 @@ int vdpasim_vq_put(struct vdpasim *sim, struct vdpasim_virtqueue *vq, u32 len)
 EXPORT_SYMBOL_GPL(vdpasim_vq_put);
 
 /**
+ * vdpasim_vq_put_status() - end a request with its status byte
+ * @sim: the device
+ * @vq: the queue
+ * @status: the status, written into the last writable byte of the chain
+ *
+ * For requests that end with a one-byte status (control commands): the
+ * chain is returned with one byte written.  A chain without a writable
+ * byte is returned with none.
+ *
+ * Context: process context, caller holds &vdpasim.lock.
+ * Return: 0, or a negative errno if driver memory is not reachable.
+ */
+int vdpasim_vq_put_status(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+			  u8 status)
+{
+	size_t room = vringh_kiov_length(&vq->wiov);
+	ssize_t ret;
+
+	if (!room) {
+		dev_dbg_ratelimited(&sim->vdpa.dev,
+				    "virtqueue %u: request without room for its status\n",
+				    vdpasim_vq_index(sim, vq));
+		return vdpasim_vq_put(sim, vq, 0);
+	}
+	vringh_kiov_advance(&vq->wiov, room - 1);
+	ret = vdpasim_push(vq, &status, sizeof(status));
+	if (ret != sizeof(status))
+		return ret < 0 ? ret : -EFAULT;
+	return vdpasim_vq_put(sim, vq, sizeof(status));
+}
+EXPORT_SYMBOL_GPL(vdpasim_vq_put_status);
+
+/**
  * vdpasim_vq_notify() - notify the driver of chains returned since last time
  * @sim: the device
  * @vq: the queue
@@ -508,7 +557,7 @@ static bool vdpasim_serve_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 
 	vringh_notify_disable_iotlb(&vq->vring);
 	n = sim->dev_attr.process_vq(sim, vq, VDPASIM_BATCH);
-	if (n < 0) {
+	if (n < 0 && n != VDPASIM_VQ_IDLE) {
 		vdpasim_vq_fault(sim, vq, n, "buffer", vdpasim_vq_fault_addr(vq));
 		return false;
 	}
@@ -517,6 +566,9 @@ static bool vdpasim_serve_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq)
 		vdpasim_vq_fault(sim, vq, ret, "avail ring", vq->driver_addr);
 		return false;
 	}
+	/* Waiting for vdpasim_schedule(), not for the driver. */
+	if (n == VDPASIM_VQ_IDLE)
+		return false;
 	if (n >= VDPASIM_BATCH)
 		return true;
 	if (vringh_notify_enable_iotlb(&vq->vring))
@@ -1123,9 +1175,43 @@ static int vdpasim_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
 }
 
 /* Called on the last reference; also for a partly created device. */
+/*
+ * The last device of a type is gone: its module's exit may return.  The
+ * decrement to zero is followed only by complete(), whose waiter cannot
+ * return before complete() let go of the completion; what is left to run
+ * of this module's text is inside an RCU read-side section, which
+ * free_module() waits for before freeing a module's text.  (Waking with
+ * wake_up() after a counter let the exit return, and the module go, while
+ * the waker still was to take the wait queue's lock in that module.)
+ */
+static void vdpasim_devices_put(struct vdpasim_devices *devices)
+{
+	rcu_read_lock();
+	if (atomic_dec_and_test(&devices->count))
+		complete(&devices->gone);
+	rcu_read_unlock();
+}
+
+/**
+ * vdpasim_devices_wait() - wait until every device of a type was freed
+ * @devices: the type's count
+ *
+ * Called by the type's module exit after vdpa_mgmtdev_unregister(), when
+ * no device can be created any more.
+ *
+ * Context: process context; sleeps.
+ */
+void vdpasim_devices_wait(struct vdpasim_devices *devices)
+{
+	if (!atomic_dec_and_test(&devices->count))
+		wait_for_completion(&devices->gone);
+}
+EXPORT_SYMBOL_GPL(vdpasim_devices_wait);
+
 static void vdpasim_free(struct vdpa_device *vdpa)
 {
 	struct vdpasim *sim = vdpa_to_sim(vdpa);
+	struct vdpasim_devices *devices = sim->dev_attr.devices;
 	u32 i;
 
 	if (sim->worker)
@@ -1148,6 +1234,8 @@ static void vdpasim_free(struct vdpa_device *vdpa)
 	kfree(sim->config);
 	kfree(sim->vqs);
 	mutex_destroy(&sim->lock);
+	if (devices)
+		vdpasim_devices_put(devices);
 }
 
 static const struct vdpa_config_ops vdpasim_config_ops = {
@@ -1243,7 +1331,8 @@ static int vdpasim_alloc_state(struct vdpasim *sim)
  * sets &vdpa_device.mdev and registers the device; on failure it drops the
  * reference with put_device(), which frees everything through
  * @attr->free and the core's free op. @attr->free is called only for
- * devices this function returned.
+ * devices this function returned; they count in @attr->devices until
+ * freed.
  *
  * Context: process context.
  * Return: the device, or an ERR_PTR() on failure.
@@ -1269,6 +1358,7 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	       attr->alloc_size - offsetof(struct vdpasim, dev_attr));
 	sim->dev_attr = *attr;
 	sim->dev_attr.free = NULL;
+	sim->dev_attr.devices = NULL;
 	mutex_init(&sim->lock);
 	spin_lock_init(&sim->iommu_lock);
 	kthread_init_work(&sim->work, vdpasim_work);
@@ -1292,6 +1382,9 @@ struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 	vdpasim_reset_core(sim);
 	mutex_unlock(&sim->lock);
 	sim->dev_attr.free = attr->free;
+	sim->dev_attr.devices = attr->devices;
+	if (attr->devices)
+		atomic_inc(&attr->devices->count);
 	return sim;
 
 err:

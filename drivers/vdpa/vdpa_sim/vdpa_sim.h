@@ -6,6 +6,7 @@
 #ifndef _VDPA_SIM_H
 #define _VDPA_SIM_H
 
+#include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -15,6 +16,7 @@
 #include <linux/virtio_byteorder.h>
 #include <linux/vringh.h>
 #include <uapi/linux/virtio_config.h>
+#include <uapi/linux/virtio_net.h>
 
 /* Largest ring a driver may ask for (ops->get_vq_num_max). */
 #define VDPASIM_VQ_NUM_MAX	256
@@ -23,11 +25,36 @@
 /* Descriptors per chain a queue can hold before its iovs grow. */
 #define VDPASIM_IOV_INIT	4
 
+/* process_vq: the queue waits for vdpasim_schedule(), see there. */
+#define VDPASIM_VQ_IDLE		(-EAGAIN)
+
 /* Features every simulated device offers. */
 #define VDPASIM_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
 				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))
 
 struct vdpasim;
+
+/**
+ * struct vdpasim_devices - the devices of one device type not yet freed
+ * @count: devices not yet freed, plus one for the type's module until its
+ *	exit starts
+ * @gone: completed when @count drops to zero
+ *
+ * The last reference to a device may be dropped after its module's exit
+ * started (vdpa_mgmtdev_unregister() only unregisters devices): the exit
+ * waits in vdpasim_devices_wait() until the core freed every device, so
+ * the device type's hooks are never called into a freed module.
+ * Initialise with VDPASIM_DEVICES_INIT().
+ */
+struct vdpasim_devices {
+	atomic_t count;
+	struct completion gone;
+};
+
+#define VDPASIM_DEVICES_INIT(name) {					\
+	.count = ATOMIC_INIT(1),					\
+	.gone = COMPLETION_INITIALIZER((name).gone),			\
+}
 
 /**
  * struct vdpasim_vq_stats - counters of one virtqueue (vendor statistics)
@@ -101,7 +128,11 @@ struct vdpasim_virtqueue {
  * @process_vq: serve up to @budget chains of a ready, non-passive queue of a
  *	running device; return the number served (@budget means "more may be
  *	pending") or a negative errno when the ring is malformed, which makes
- *	the device set NEEDS_RESET. Called with &vdpasim.lock held.
+ *	the device set NEEDS_RESET, or %VDPASIM_VQ_IDLE when the queue waits
+ *	for work that does not come from the driver (received frames, a lower
+ *	device's queue to restart): the driver's notifications stay off and
+ *	the queue is served again after vdpasim_schedule(). Called with
+ *	&vdpasim.lock held.
  * @get_vq_group: optional; the group of a queue (default 0)
  * @get_config: fill the whole configuration space from the device state
  * @set_config: optional; apply a configuration space the driver wrote to
@@ -109,6 +140,7 @@ struct vdpasim_virtqueue {
  *	default reports received_desc and completed_desc)
  * @reset: optional; reset device-specific state
  * @free: optional; free device-specific resources
+ * @devices: the type's count of devices, for its module's exit
  *
  * All hooks run with &vdpasim.lock held except @free.
  */
@@ -129,6 +161,7 @@ struct vdpasim_dev_attr {
 			 struct sk_buff *msg, struct netlink_ext_ack *extack);
 	void (*reset)(struct vdpasim *sim);
 	void (*free)(struct vdpasim *sim);
+	struct vdpasim_devices *devices;
 };
 
 /**
@@ -225,17 +258,61 @@ static inline bool vdpasim_has_feature(const struct vdpasim *sim,
 	return sim->features & BIT_ULL(bit);
 }
 
+/* What a virtio-net virtqueue is for under the negotiated features. */
+enum vdpasim_net_role {
+	VDPASIM_NET_RX,		/* receive queue of a served pair */
+	VDPASIM_NET_TX,		/* transmit queue of a served pair */
+	VDPASIM_NET_CVQ,	/* the control queue */
+	VDPASIM_NET_UNUSED,	/* beyond the current queue pairs */
+};
+
+/**
+ * vdpasim_net_queue_role() - the role of a virtio-net virtqueue
+ * @features: the negotiated features
+ * @idx: the queue index
+ * @max_vqp: queue pairs the device has (max_virtqueue_pairs)
+ * @cur_vqp: queue pairs the driver selected (VQ_PAIRS_SET, else 1)
+ *
+ * The virtio-net queue layout (virtio 1.2, 5.1.2) in one place.  With
+ * CTRL_VQ but without MQ there is one pair and the control queue is queue
+ * 2; with both, the control queue is queue 2 * @max_vqp and @cur_vqp pairs
+ * are served.  Without CTRL_VQ nothing can select pairs: every pair the
+ * driver enables is served (DPDK's virtio-user emulates the control queue
+ * and enables pairs itself).
+ *
+ * Return: the role of queue @idx.
+ */
+static inline enum vdpasim_net_role
+vdpasim_net_queue_role(u64 features, u16 idx, u16 max_vqp, u16 cur_vqp)
+{
+	bool mq = features & BIT_ULL(VIRTIO_NET_F_MQ);
+	u32 pairs = max_vqp;
+
+	if (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) {
+		if (idx == (mq ? 2 * max_vqp : 2))
+			return VDPASIM_NET_CVQ;
+		pairs = mq ? cur_vqp : 1;
+	}
+	if (idx >= 2 * pairs)
+		return VDPASIM_NET_UNUSED;
+	return idx & 1 ? VDPASIM_NET_TX : VDPASIM_NET_RX;
+}
+
+void vdpasim_devices_wait(struct vdpasim_devices *devices);
 struct vdpasim *vdpasim_create(const struct vdpasim_dev_attr *attr,
 			       struct device *parent, const char *name);
 int vdpasim_vq_get(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
 void vdpasim_vq_unget(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
 int vdpasim_vq_put(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 		   u32 len);
+int vdpasim_vq_put_status(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+			  u8 status);
 int vdpasim_vq_notify(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
 bool vdpasim_vq_usable(struct vdpasim *sim, struct vdpasim_virtqueue *vq);
 ssize_t vdpasim_pull(struct vdpasim_virtqueue *vq, void *dst, size_t len);
 ssize_t vdpasim_push(struct vdpasim_virtqueue *vq, const void *src,
 		     size_t len);
+void vdpasim_schedule(struct vdpasim *sim);
 void vdpasim_config_changed(struct vdpasim *sim);
 void vdpasim_set_needs_reset(struct vdpasim *sim);
 void vdpasim_vq_fault(struct vdpasim *sim, struct vdpasim_virtqueue *vq,

@@ -13,11 +13,9 @@
  * zeroes requests cover a bounded range and visit only allocated pages.
  */
 
-#include <linux/completion.h>
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
@@ -85,13 +83,8 @@ struct vdpasim_blk {
 
 static_assert(offsetof(struct vdpasim_blk, sim) == 0);
 
-/*
- * Devices not yet freed, plus one for the module itself until its exit
- * starts; the free of the last one completes vdpasim_blk_gone (see
- * vdpasim_blk_free()).
- */
-static atomic_t vdpasim_blk_count = ATOMIC_INIT(1);
-static DECLARE_COMPLETION(vdpasim_blk_gone);
+static struct vdpasim_devices vdpasim_blk_devices =
+	VDPASIM_DEVICES_INIT(vdpasim_blk_devices);
 
 static struct vdpasim_blk *sim_to_blk(struct vdpasim *sim)
 {
@@ -489,14 +482,6 @@ static void vdpasim_blk_reset(struct vdpasim *sim)
 	sim_to_blk(sim)->oversized = 0;
 }
 
-/*
- * Module exit waits for the free of every device, which may come after
- * exit started (see vdpasim_net_free() in vdpa_sim_net.c for the whole
- * argument): the decrement to zero is followed only by complete(), whose
- * waiter cannot return before complete() let go of the completion, inside
- * an RCU read-side section that free_module() waits for before it frees
- * this module's text.
- */
 static void vdpasim_blk_free(struct vdpasim *sim)
 {
 	struct vdpasim_blk *blk = sim_to_blk(sim);
@@ -507,10 +492,6 @@ static void vdpasim_blk_free(struct vdpasim *sim)
 		__free_page(page);
 	xa_destroy(&blk->pages);
 	mem_cgroup_put(blk->memcg);
-	rcu_read_lock();
-	if (atomic_dec_and_test(&vdpasim_blk_count))
-		complete(&vdpasim_blk_gone);
-	rcu_read_unlock();
 }
 
 static const struct vdpasim_dev_attr vdpasim_blk_attr = {
@@ -526,6 +507,7 @@ static const struct vdpasim_dev_attr vdpasim_blk_attr = {
 	.get_stats	= vdpasim_blk_get_stats,
 	.reset		= vdpasim_blk_reset,
 	.free		= vdpasim_blk_free,
+	.devices	= &vdpasim_blk_devices,
 };
 
 static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
@@ -544,7 +526,6 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	sim = vdpasim_create(&vdpasim_blk_attr, mdev->device, name);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
-	atomic_inc(&vdpasim_blk_count);
 	blk = sim_to_blk(sim);
 	xa_init(&blk->pages);
 	/* The netlink request runs in the task that asked for the device. */
@@ -601,9 +582,8 @@ static void __exit vdpasim_blk_exit(void)
 {
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_blk_mgmtdev);
-	/* No dev_add any more: drop the module's own count, wait for the rest. */
-	if (!atomic_dec_and_test(&vdpasim_blk_count))
-		wait_for_completion(&vdpasim_blk_gone);
+	/* No dev_add any more: wait until every device was freed. */
+	vdpasim_devices_wait(&vdpasim_blk_devices);
 	root_device_unregister(vdpasim_blk_mgmtdev.device);
 }
 

@@ -12,9 +12,7 @@
 #include <linux/debugfs.h>
 #include <linux/etherdevice.h>
 #include <linux/fs.h>
-#include <linux/completion.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/vdpa.h>
@@ -46,14 +44,6 @@
 static unsigned int max_vqp = 8;
 module_param(max_vqp, uint, 0444);
 MODULE_PARM_DESC(max_vqp, "Most queue pairs a device can be given (1-256, default 8)");
-
-/* What a virtqueue is for under the negotiated features. */
-enum vdpasim_net_role {
-	VDPASIM_NET_RX,		/* filled by the transmit queue of its pair */
-	VDPASIM_NET_TX,		/* served: frames loop back to the pair's RX */
-	VDPASIM_NET_CVQ,	/* served: control commands */
-	VDPASIM_NET_UNUSED,	/* beyond the current queue pairs: not served */
-};
 
 /**
  * struct vdpasim_net - a simulated virtio-net device
@@ -94,13 +84,8 @@ struct vdpasim_net {
 static_assert(offsetof(struct vdpasim_net, sim) == 0);
 
 static struct dentry *vdpasim_net_debugfs;
-/*
- * Devices not yet freed, plus one for the module itself until its exit
- * starts; the free of the last one completes vdpasim_net_gone.  See
- * vdpasim_net_free() for why this is safe against module unload.
- */
-static atomic_t vdpasim_net_count = ATOMIC_INIT(1);
-static DECLARE_COMPLETION(vdpasim_net_gone);
+static struct vdpasim_devices vdpasim_net_devices =
+	VDPASIM_DEVICES_INIT(vdpasim_net_devices);
 
 static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 {
@@ -108,32 +93,15 @@ static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
 }
 
 /*
- * The role of queue @idx under the negotiated features and the current
- * queue pairs; the only place that knows the queue layout.  With CTRL_VQ
- * but without MQ there is one pair and the control queue is queue 2; with
- * both, the control queue is queue 2 * max_vqp and cur_vqp pairs are
- * served.  Without CTRL_VQ nothing can select pairs: every pair the driver
- * enables is served (DPDK's virtio-user emulates the control queue and
- * enables pairs itself; vhost-vdpa test drivers use any pair).
- *
- * Caller holds &vdpasim.lock, or accepts a stale answer (get_vq_group may
- * be asked without it; features do not change while the device runs).
+ * The role of queue @idx (see vdpasim_net_queue_role()).  Caller holds
+ * &vdpasim.lock, or accepts a stale answer (get_vq_group may be asked
+ * without it; features do not change while the device runs).
  */
 static enum vdpasim_net_role vdpasim_net_role(const struct vdpasim_net *net,
 					      u16 idx)
 {
-	u64 features = READ_ONCE(net->sim.features);
-	bool mq = features & BIT_ULL(VIRTIO_NET_F_MQ);
-	u32 pairs = net->max_vqp;
-
-	if (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) {
-		if (idx == (mq ? 2 * net->max_vqp : 2))
-			return VDPASIM_NET_CVQ;
-		pairs = mq ? READ_ONCE(net->cur_vqp) : 1;
-	}
-	if (idx >= 2 * pairs)
-		return VDPASIM_NET_UNUSED;
-	return idx & 1 ? VDPASIM_NET_TX : VDPASIM_NET_RX;
+	return vdpasim_net_queue_role(READ_ONCE(net->sim.features), idx,
+				      net->max_vqp, READ_ONCE(net->cur_vqp));
 }
 
 /*
@@ -343,30 +311,6 @@ static virtio_net_ctrl_ack vdpasim_net_ctrl(struct vdpasim_net *net,
 	return VIRTIO_NET_ERR;
 }
 
-/* Execute one control command; the ack is the last writable byte. */
-static int vdpasim_net_ctrl_one(struct vdpasim_net *net,
-				struct vdpasim_virtqueue *cvq)
-{
-	struct vdpasim *sim = &net->sim;
-	size_t room = vringh_kiov_length(&cvq->wiov);
-	virtio_net_ctrl_ack ack;
-	u32 written = 0;
-	ssize_t ret;
-
-	ack = vdpasim_net_ctrl(net, cvq);
-	if (room) {
-		vringh_kiov_advance(&cvq->wiov, room - 1);
-		ret = vdpasim_push(cvq, &ack, sizeof(ack));
-		if (ret < 0 || (size_t)ret != sizeof(ack))
-			return ret < 0 ? ret : -EFAULT;
-		written = sizeof(ack);
-	} else {
-		dev_dbg_ratelimited(&sim->vdpa.dev,
-				    "control command without room for its ack\n");
-	}
-	return vdpasim_vq_put(sim, cvq, written);
-}
-
 static int vdpasim_net_cvq(struct vdpasim_net *net,
 			   struct vdpasim_virtqueue *cvq, unsigned int budget)
 {
@@ -377,7 +321,8 @@ static int vdpasim_net_cvq(struct vdpasim_net *net,
 		ret = vdpasim_vq_get(&net->sim, cvq);
 		if (ret <= 0)
 			break;
-		ret = vdpasim_net_ctrl_one(net, cvq);
+		ret = vdpasim_vq_put_status(&net->sim, cvq,
+					    vdpasim_net_ctrl(net, cvq));
 		if (ret)
 			break;
 	}
@@ -476,35 +421,12 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 	vdpasim_net_reset_roles(net);
 }
 
-/*
- * The last reference to a device may be dropped after this module's exit
- * has started (vdpa_mgmtdev_unregister() only unregisters devices), so
- * exit waits until every device went through here.  It used to wait for a
- * counter with wait_event() and be woken by wake_up() after the decrement:
- * exit could see the counter at zero, return and have the module freed
- * while this function was still about to take the wait queue's lock in
- * that very module's data, and to return through its text.
- *
- * Now the decrement to zero is followed only by complete(): exit sleeps in
- * wait_for_completion(), which cannot return before complete() has
- * released the completion's lock, and complete() touches the completion no
- * more after that.  The text that is still to run (the rest of complete()
- * returns here, then this function returns) is covered by an RCU
- * read-side section: free_module() frees the text only after
- * synchronize_rcu(), which waits for a task preempted inside the section,
- * for instance by the exit task that complete() woke.  After
- * rcu_read_unlock() only this function's return is left.
- */
 static void vdpasim_net_free(struct vdpasim *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 
 	debugfs_remove(net->debugfs);
 	kfree(net->buf);
-	rcu_read_lock();
-	if (atomic_dec_and_test(&vdpasim_net_count))
-		complete(&vdpasim_net_gone);
-	rcu_read_unlock();
 }
 
 static const struct vdpasim_dev_attr vdpasim_net_attr = {
@@ -520,6 +442,7 @@ static const struct vdpasim_dev_attr vdpasim_net_attr = {
 	.get_stats	= vdpasim_net_get_stats,
 	.reset		= vdpasim_net_reset,
 	.free		= vdpasim_net_free,
+	.devices	= &vdpasim_net_devices,
 };
 
 static ssize_t vdpasim_net_link_read(struct file *file, char __user *ubuf,
@@ -642,7 +565,6 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	sim = vdpasim_create(&attr, mdev->device, name);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
-	atomic_inc(&vdpasim_net_count);
 	net = sim_to_net(sim);
 
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR))
@@ -732,9 +654,8 @@ static void __exit vdpasim_net_exit(void)
 {
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
-	/* No dev_add any more: drop the module's own count, wait for the rest. */
-	if (!atomic_dec_and_test(&vdpasim_net_count))
-		wait_for_completion(&vdpasim_net_gone);
+	/* No dev_add any more: wait until every device was freed. */
+	vdpasim_devices_wait(&vdpasim_net_devices);
 	debugfs_remove(vdpasim_net_debugfs);
 	root_device_unregister(vdpasim_net_mgmtdev.device);
 }
