@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vdpa_mediator: a software virtio-net vDPA device whose queues are served
+ * by copying frames to and from a real network device (the lower device).
+ */
+#ifndef _VDPA_MEDIATOR_H
+#define _VDPA_MEDIATOR_H
+
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/vdpa.h>
+#include <uapi/linux/virtio_net.h>
+
+#include "../vdpa_sim/vdpa_sim.h"
+
+#define MED_HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
+/* Frames a receive queue holds for the driver before it drops. */
+#define MED_RX_BACKLOG		1024
+
+/* Group 0: the data queues; group 1: the control queue. */
+#define MED_GROUP_CVQ		1
+#define MED_NGROUPS		2
+#define MED_NAS			2
+
+/* Why a frame was dropped: one counter per reason and queue. */
+enum med_drop {
+	MED_DROP_NOT_RUNNING,	/* RX: the driver has not started the queue */
+	MED_DROP_BACKLOG,	/* RX: the driver gave no buffers in time */
+	MED_DROP_TOO_LONG,	/* longer than the buffer (RX), the MTU (TX) */
+	MED_DROP_BAD_HEADER,	/* TX: virtio-net header not usable */
+	MED_DROP_NOMEM,		/* no memory for the frame */
+	MED_DROP_LINK_DOWN,	/* TX: the lower device has no carrier */
+	MED_DROP_LOWER,		/* TX: the lower device refused the frame */
+	MED_DROP_NUM,
+};
+
+/**
+ * struct med_queue - mediator state of one queue pair's receive side
+ * @backlog: frames from the lower device waiting for driver buffers
+ * @drops: frames dropped on this queue, by reason
+ *
+ * @backlog has its own lock; @drops are atomic: the lower device's receive
+ * path (softirq) and the datapath thread both update them.
+ */
+struct med_queue {
+	struct sk_buff_head backlog;
+	atomic64_t drops[MED_DROP_NUM];
+};
+
+struct med_lower;
+
+/**
+ * struct med_dev - a mediator device
+ * @sim: the software-device core; must stay the first member
+ * @lower: the lower device's entry; set at creation
+ * @mac_init: MAC address provisioned at creation (default: the lower's)
+ * @mtu: MTU in the config space; bounded by the lower's
+ * @max_vqp: queue pairs provisioned at creation
+ * @mac: MAC address the driver set (control command MAC_ADDR_SET)
+ * @cur_vqp: queue pairs the driver selected (control command VQ_PAIRS_SET)
+ * @link_up: the lower device has carrier and a large enough MTU
+ * @rxq: @max_vqp receive queues, indexed by pair
+ * @txq: @max_vqp transmit drop counters, indexed by pair
+ * @tx_timer: re-runs transmission once a stopped lower queue may have
+ *	restarted
+ * @link_work: follows the lower's link state (netdev notifier)
+ *
+ * @mac_init, @mtu, @max_vqp, @rxq and @txq (the pointers) are set at
+ * creation; @mac, @cur_vqp and @link_up are written under &vdpasim.lock
+ * and read locklessly by the receive handler.
+ */
+struct med_dev {
+	struct vdpasim sim;
+	struct med_lower *lower;
+	u8 mac_init[ETH_ALEN];
+	u16 mtu;
+	u16 max_vqp;
+	u8 mac[ETH_ALEN];
+	u16 cur_vqp;
+	bool link_up;
+	struct med_queue *rxq;
+	struct med_queue *txq;
+	struct timer_list tx_timer;
+	struct work_struct link_work;
+};
+
+static_assert(offsetof(struct med_dev, sim) == 0);
+
+/**
+ * struct med_lower - a lower device the operator listed in "lower"
+ * @node: in the module's list of lowers
+ * @netdev: the lower device; referenced until the entry goes
+ * @name: its name when it was listed
+ * @root: the management device's own device, for a lower without parent
+ * @mgmt: the management device, on the netdev's parent or on @root
+ * @id_table: what @mgmt creates: virtio-net
+ * @med: its device, if any; written under RTNL and the vDPA core's device
+ *	lock, read under either or under RCU (the receive handler)
+ * @gone: the lower device is being unregistered; set under RTNL
+ */
+struct med_lower {
+	struct list_head node;
+	struct net_device *netdev;
+	char name[IFNAMSIZ];
+	struct device *root;
+	struct vdpa_mgmt_dev mgmt;
+	struct virtio_device_id id_table[2];
+	struct med_dev __rcu *med;
+	bool gone;
+};
+
+static inline struct med_dev *sim_to_med(struct vdpasim *sim)
+{
+	return container_of(sim, struct med_dev, sim);
+}
+
+static inline void med_count_drop(struct med_queue *q, enum med_drop why)
+{
+	atomic64_inc(&q->drops[why]);
+}
+
+/* dev.c */
+#define MED_CONFIG_ATTRS	(BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR) | \
+				 BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU) | \
+				 BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP))
+extern const struct vdpasim_dev_attr med_attr;
+extern const struct vdpa_mgmtdev_ops med_mgmtdev_ops;
+void med_link_changed(struct med_lower *lower);
+void med_detach(struct med_lower *lower);
+void med_devices_wait(void);
+
+/* tx.c */
+int med_tx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+	   unsigned int budget);
+void med_tx_timer(struct timer_list *t);
+
+/* rx.c */
+int med_rx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+	   unsigned int budget);
+rx_handler_result_t med_rx_handler(struct sk_buff **pskb);
+void med_rx_purge(struct med_dev *med);
+
+#endif /* _VDPA_MEDIATOR_H */

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit: descriptor chains of a transmit queue become frames sent on the
+ * lower device's transmit queue of the same pair (modulo its queues).
+ *
+ * One copy: from the driver's buffers straight into the frame.  The
+ * virtio-net header becomes the frame's checksum and GSO state; a lower
+ * device without checksum offload or TSO gets frames the kernel checksummed
+ * or segmented in software (validate_xmit_skb()).  Frames go out through
+ * the lower's queue directly, without its qdisc (as AF_PACKET's qdisc
+ * bypass does): a stopped queue is back-pressure, the chain stays in the
+ * ring and the queue is served again a jiffy later.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/virtio_net.h>
+
+#include "mediator.h"
+
+/* Largest frame a chain may carry: a GSO frame of 64 KiB plus its header. */
+#define MED_TX_MAX		(GSO_LEGACY_MAX_SIZE + VLAN_ETH_HLEN)
+/* Frames up to this size are built in one linear buffer. */
+#define MED_TX_LINEAR		SKB_MAX_ORDER(0, 2)
+/* Linear part of a larger frame: room for its headers. */
+#define MED_TX_HEAD		256
+
+/* A frame of @len bytes: linear when small, page fragments otherwise. */
+static struct sk_buff *med_tx_alloc(struct net_device *lower, size_t len)
+{
+	size_t linear = len <= MED_TX_LINEAR ? len : MED_TX_HEAD;
+	struct sk_buff *skb;
+	int err;
+
+	skb = alloc_skb_with_frags(linear, len - linear,
+				   PAGE_ALLOC_COSTLY_ORDER, &err, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len += len - linear;
+	skb->dev = lower;
+	return skb;
+}
+
+/* Copy the rest of the readable part of the chain into @skb. */
+static int med_tx_copy(struct vdpasim_virtqueue *vq, struct sk_buff *skb)
+{
+	unsigned int linear = skb_headlen(skb);
+	ssize_t ret;
+	int i;
+
+	ret = vdpasim_pull(vq, skb->data, linear);
+	if (ret != linear)
+		return ret < 0 ? ret : -EFAULT;
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		ret = vdpasim_pull(vq, skb_frag_address(frag),
+				   skb_frag_size(frag));
+		if (ret != skb_frag_size(frag))
+			return ret < 0 ? ret : -EFAULT;
+	}
+	return 0;
+}
+
+/* Give @skb the checksum and GSO state the driver's header asks for. */
+static int med_tx_offload(struct med_dev *med, struct sk_buff *skb,
+			  const struct virtio_net_hdr_mrg_rxbuf *hdr)
+{
+	skb_reset_mac_header(skb);
+	skb->protocol = eth_hdr(skb)->h_proto;
+	skb_set_network_header(skb, ETH_HLEN);
+	if (eth_type_vlan(skb->protocol))
+		skb_set_network_header(skb, VLAN_ETH_HLEN);
+	return virtio_net_hdr_to_skb(skb, &hdr->hdr,
+				     vdpasim_is_little_endian(&med->sim));
+}
+
+/*
+ * Send the frame of the current chain, or count why not.  Returns 0, or a
+ * negative errno if driver memory is not reachable (the device then needs
+ * a reset).
+ */
+static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
+		      u16 pair, u16 lower_q)
+{
+	struct net_device *lower = med->lower->netdev;
+	struct med_queue *q = &med->txq[pair];
+	size_t total = vringh_kiov_length(&vq->riov);
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct sk_buff *skb;
+	size_t len;
+	ssize_t ret;
+
+	if (total < MED_HDR_LEN + ETH_HLEN) {
+		med_count_drop(q, MED_DROP_BAD_HEADER);
+		return 0;
+	}
+	len = total - MED_HDR_LEN;
+	if (len > MED_TX_MAX) {
+		med_count_drop(q, MED_DROP_TOO_LONG);
+		return 0;
+	}
+	ret = vdpasim_pull(vq, &hdr, sizeof(hdr));
+	if (ret != sizeof(hdr))
+		return ret < 0 ? ret : -EFAULT;
+	if (hdr.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	    len > med->mtu + VLAN_ETH_HLEN) {
+		med_count_drop(q, MED_DROP_TOO_LONG);
+		return 0;
+	}
+	skb = med_tx_alloc(lower, len);
+	if (!skb) {
+		med_count_drop(q, MED_DROP_NOMEM);
+		return 0;
+	}
+	ret = med_tx_copy(vq, skb);
+	if (ret) {
+		kfree_skb(skb);
+		return ret;
+	}
+	if (med_tx_offload(med, skb, &hdr)) {
+		kfree_skb(skb);
+		med_count_drop(q, MED_DROP_BAD_HEADER);
+		return 0;
+	}
+	if (!READ_ONCE(med->link_up)) {
+		kfree_skb(skb);
+		med_count_drop(q, MED_DROP_LINK_DOWN);
+		return 0;
+	}
+	/* Frees the frame when the lower does not take it. */
+	if (dev_direct_xmit(skb, lower_q) != NET_XMIT_SUCCESS) {
+		med_count_drop(q, MED_DROP_LOWER);
+		return 0;
+	}
+	vq->stats.bytes += len;
+	return 0;
+}
+
+/**
+ * med_tx() - serve a transmit queue
+ * @med: the device
+ * @vq: its transmit queue of pair @pair
+ * @pair: the queue pair
+ * @budget: most chains to serve
+ *
+ * Context: the datapath thread, with &vdpasim.lock held.
+ * Return: chains served, %VDPASIM_VQ_IDLE while the lower's queue is
+ * stopped, or a negative errno if the ring is broken.
+ */
+int med_tx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+	   unsigned int budget)
+{
+	struct net_device *lower = med->lower->netdev;
+	u16 lower_q = pair % lower->real_num_tx_queues;
+	struct netdev_queue *txq = netdev_get_tx_queue(lower, lower_q);
+	struct vdpasim *sim = &med->sim;
+	unsigned int n;
+	int ret = 0;
+
+	for (n = 0; n < budget; n++) {
+		if (netif_xmit_frozen_or_drv_stopped(txq)) {
+			mod_timer(&med->tx_timer, jiffies + 1);
+			return VDPASIM_VQ_IDLE;
+		}
+		ret = vdpasim_vq_get(sim, vq);
+		if (ret <= 0)
+			break;
+		ret = med_tx_one(med, vq, pair, lower_q);
+		if (ret)
+			break;
+		ret = vdpasim_vq_put(sim, vq, 0);
+		if (ret)
+			break;
+	}
+	return ret < 0 ? ret : n;
+}
+
+/**
+ * med_tx_timer() - a lower queue was stopped: serve the device again
+ * @t: &med_dev.tx_timer
+ *
+ * Context: timer (softirq).
+ */
+void med_tx_timer(struct timer_list *t)
+{
+	struct med_dev *med = from_timer(med, t, tx_timer);
+
+	vdpasim_schedule(&med->sim);
+}
