@@ -58,6 +58,17 @@ static u32 med_get_vq_group(struct vdpasim *sim, u16 idx)
 }
 
 /*
+ * Whether @netdev receives frames for addresses added to its unicast
+ * filter.  ENA sets IFF_UNICAST_FLT but programs no filter
+ * (no ndo_set_rx_mode): it receives for its own address only.
+ */
+static bool med_lower_filters(const struct net_device *netdev)
+{
+	return (netdev->priv_flags & IFF_UNICAST_FLT) &&
+	       netdev->netdev_ops->ndo_set_rx_mode;
+}
+
+/*
  * Let the lower device receive frames for @mac: its own address, or one
  * added to its unicast filter.  Returns 0 or -EOPNOTSUPP when it cannot.
  */
@@ -67,7 +78,7 @@ static int med_mac_claim(struct med_dev *med, const u8 *mac)
 
 	if (ether_addr_equal(mac, lower->dev_addr))
 		return 0;
-	if (!(lower->priv_flags & IFF_UNICAST_FLT))
+	if (!med_lower_filters(lower))
 		return -EOPNOTSUPP;
 	return dev_uc_add(lower, mac);
 }
@@ -100,15 +111,20 @@ static virtio_net_ctrl_ack med_ctrl_mac(struct med_dev *med,
 					struct vdpasim_virtqueue *cvq)
 {
 	u8 mac[ETH_ALEN];
+	int ret;
 
 	if (!vdpasim_has_feature(&med->sim, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
 	    vdpasim_pull(cvq, mac, sizeof(mac)) != (ssize_t)sizeof(mac) ||
 	    !is_valid_ether_addr(mac))
 		return VIRTIO_NET_ERR;
-	if (med_mac_set(med, mac)) {
+	ret = med_mac_set(med, mac);
+	if (ret) {
 		dev_warn_ratelimited(&med->sim.vdpa.dev,
-				     "MAC %pM refused: %s has no unicast filter\n",
-				     mac, med->lower->netdev->name);
+				     "MAC %pM refused: %s%s\n", mac,
+				     med->lower->netdev->name,
+				     ret == -EOPNOTSUPP ?
+				     " has no unicast filter" :
+				     ": no memory for its filter");
 		return VIRTIO_NET_ERR;
 	}
 	return VIRTIO_NET_OK;
@@ -168,6 +184,8 @@ static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 {
 	struct med_dev *med = sim_to_med(sim);
 	u16 idx = vq - sim->vqs;
+	u16 pairs;
+	int n;
 
 	switch (med_role(med, idx)) {
 	case VDPASIM_NET_TX:
@@ -175,7 +193,15 @@ static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 	case VDPASIM_NET_RX:
 		return med_rx(med, vq, idx / 2, budget);
 	case VDPASIM_NET_CVQ:
-		return med_cvq(med, vq, budget);
+		pairs = med->cur_vqp;
+		n = med_cvq(med, vq, budget);
+		/*
+		 * New pairs were left idle, with notifications off: another
+		 * pass serves what they already hold.
+		 */
+		if (n >= 0 && med->cur_vqp != pairs)
+			n = budget;
+		return n;
 	default:
 		return VDPASIM_VQ_IDLE;
 	}
@@ -207,11 +233,10 @@ static int med_get_stats(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 	if (!ret)
 		ret = vdpasim_put_stat(msg, "completed_desc",
 				       vq->stats.completed_desc);
-	if (ret || idx >= 2 * med->max_vqp)
+	if (ret || role == VDPASIM_NET_CVQ || idx >= 2 * med->max_vqp)
 		return ret;
 	ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
-	q = role == VDPASIM_NET_TX || (idx & 1) ? &med->txq[idx / 2] :
-						   &med->rxq[idx / 2];
+	q = idx & 1 ? &med->txq[idx / 2] : &med->rxq[idx / 2];
 	for (i = 0; i < MED_DROP_NUM && !ret; i++)
 		ret = vdpasim_put_stat(msg, med_drop_names[i],
 				       atomic64_read(&q->drops[i]));
@@ -270,11 +295,11 @@ void med_link_changed(struct med_lower *lower)
 		schedule_work(&med->link_work);
 }
 
+/* After the core stopped the thread; the timer was stopped before. */
 static void med_free(struct vdpasim *sim)
 {
 	struct med_dev *med = sim_to_med(sim);
 
-	del_timer_sync(&med->tx_timer);
 	if (med->rxq)
 		med_rx_purge(med);
 	kfree(med->rxq);
@@ -300,11 +325,16 @@ const struct vdpasim_dev_attr med_attr = {
 /* Check the provisioned attributes against the lower device. */
 static int med_dev_config(struct med_lower *lower, const char *name,
 			  const struct vdpa_dev_set_config *config,
-			  u8 *mac, u16 *mtu, u16 *vqp)
+			  u64 *features, u8 *mac, u16 *mtu, u16 *vqp)
 {
 	struct net_device *netdev = lower->netdev;
 	struct device *dev = lower->mgmt.device;
 	unsigned int txqs = netdev->real_num_tx_queues;
+	int ret;
+
+	ret = vdpasim_net_features(dev, name, config, MED_FEATURES, features);
+	if (ret)
+		return ret;
 
 	*vqp = 1;
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
@@ -333,7 +363,7 @@ static int med_dev_config(struct med_lower *lower, const char *name,
 			return -EINVAL;
 		}
 		if (!ether_addr_equal(config->net.mac, netdev->dev_addr) &&
-		    !(netdev->priv_flags & IFF_UNICAST_FLT)) {
+		    !med_lower_filters(netdev)) {
 			dev_warn(dev, "%s: %s cannot receive for MAC %pM (no unicast filter): leave the MAC out to use its own, %pM\n",
 				 name, netdev->name, config->net.mac,
 				 netdev->dev_addr);
@@ -421,6 +451,22 @@ static int med_dev_init(struct med_dev *med, struct med_lower *lower,
 	return 0;
 }
 
+/*
+ * Unregister a device that no longer receives.  Its driver resets it on
+ * the way out, so the thread arms the transmit timer no more and the MAC
+ * is the provisioned one again; the device may be freed right after.
+ */
+static void med_dev_remove(struct med_dev *med)
+{
+	struct vdpa_device *vdpa = &med->sim.vdpa;
+
+	get_device(&vdpa->dev);
+	_vdpa_unregister_device(vdpa);
+	del_timer_sync(&med->tx_timer);
+	med_mac_release(med, med->mac);
+	put_device(&vdpa->dev);
+}
+
 static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		       const struct vdpa_dev_set_config *config)
 {
@@ -438,7 +484,8 @@ static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			 dev_name(&rcu_access_pointer(lower->med)->sim.vdpa.dev));
 		return -EBUSY;
 	}
-	ret = med_dev_config(lower, name, config, mac, &mtu, &vqp);
+	ret = med_dev_config(lower, name, config, &attr.device_features, mac,
+			     &mtu, &vqp);
 	if (ret)
 		return ret;
 	attr.nvqs = 2 * vqp + 1;
@@ -456,12 +503,9 @@ static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	rtnl_lock();
 	ret = med_attach(lower, med);
 	rtnl_unlock();
-	if (ret) {
-		_vdpa_unregister_device(&sim->vdpa);
-		med_mac_release(med, med->mac);
-		return ret;
-	}
-	return 0;
+	if (ret)
+		med_dev_remove(med);
+	return ret;
 
 err_mac:
 	med_mac_release(med, med->mac);
@@ -479,9 +523,7 @@ static void med_dev_del(struct vdpa_mgmt_dev *mdev, struct vdpa_device *vdpa)
 	med_detach(lower);
 	rtnl_unlock();
 	cancel_work_sync(&med->link_work);
-	/* Its driver resets it: the MAC is the provisioned one again. */
-	_vdpa_unregister_device(vdpa);
-	med_mac_release(med, med->mac);
+	med_dev_remove(med);
 }
 
 const struct vdpa_mgmtdev_ops med_mgmtdev_ops = {

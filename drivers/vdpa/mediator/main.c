@@ -207,16 +207,18 @@ static int med_apply(const char *names)
 static int med_lower_set(const char *val, const struct kernel_param *kp)
 {
 	char names[MED_LOWER_LEN];
+	char *list;
 	int ret = 0;
 
 	if (strscpy(names, val, sizeof(names)) < 0)
 		return -ENAMETOOLONG;
-	strim(names);
+	list = strim(names);
 	mutex_lock(&med_lock);
 	if (med_ready)
-		ret = med_apply(names);
+		ret = med_apply(list);
 	mutex_unlock(&med_lock);
-	strscpy(med_lower_param, names, sizeof(med_lower_param));
+	/* Reads back as written; dmesg names a lower that was not served. */
+	strscpy(med_lower_param, list, sizeof(med_lower_param));
 	return ret;
 }
 

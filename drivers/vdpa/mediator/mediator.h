@@ -26,11 +26,15 @@
 
 /* Why a frame was dropped: one counter per reason and queue. */
 enum med_drop {
-	MED_DROP_NOT_RUNNING,	/* RX: the driver has not started the queue */
+	MED_DROP_NOT_RUNNING,	/* RX: the driver has not set DRIVER_OK, or
+				 * reset the device with frames queued
+				 */
 	MED_DROP_BACKLOG,	/* RX: the driver gave no buffers in time */
 	MED_DROP_TOO_LONG,	/* longer than the buffer (RX), the MTU (TX) */
-	MED_DROP_BAD_HEADER,	/* TX: virtio-net header not usable */
-	MED_DROP_NOMEM,		/* no memory for the frame */
+	MED_DROP_BAD_HEADER,	/* no virtio-net header fits the frame (RX),
+				 * the driver's header is not usable (TX)
+				 */
+	MED_DROP_NOMEM,		/* no memory to copy, segment or checksum */
 	MED_DROP_LINK_DOWN,	/* TX: the lower device has no carrier */
 	MED_DROP_LOWER,		/* TX: the lower device refused the frame */
 	MED_DROP_NUM,
@@ -96,8 +100,9 @@ static_assert(offsetof(struct med_dev, sim) == 0);
  * @root: the management device's own device, for a lower without parent
  * @mgmt: the management device, on the netdev's parent or on @root
  * @id_table: what @mgmt creates: virtio-net
- * @med: its device, if any; written under RTNL and the vDPA core's device
- *	lock, read under either or under RCU (the receive handler)
+ * @med: its device, if any; written under RTNL, read under RTNL or RCU
+ *	(the receive handler), tested for NULL under the vDPA core's device
+ *	lock (only dev_add sets it, only dev_del and the notifier clear it)
  * @gone: the lower device is being unregistered; set under RTNL
  */
 struct med_lower {

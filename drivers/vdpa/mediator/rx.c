@@ -76,6 +76,11 @@ rx_handler_result_t med_rx_handler(struct sk_buff **pskb)
 		med_count_drop(q, MED_DROP_NOMEM);
 		return unicast ? RX_HANDLER_CONSUMED : RX_HANDLER_PASS;
 	}
+	/*
+	 * A frame from a local sender (veth) stops charging its socket: a
+	 * backlog the driver does not drain must not block the sender.
+	 */
+	skb_orphan(skb);
 	/* The driver gets the whole frame, from its Ethernet header on. */
 	skb_push(skb, skb->data - skb_mac_header(skb));
 	skb_queue_tail(&q->backlog, skb);
@@ -118,6 +123,7 @@ static struct sk_buff *med_rx_prepare(struct med_dev *med, struct med_queue *q,
 	bool csum = vdpasim_has_feature(sim, VIRTIO_NET_F_GUEST_CSUM);
 	struct sk_buff *segs, *next;
 	struct sk_buff_head list;
+	unsigned long flags;
 
 	if (skb_vlan_tag_present(skb)) {
 		skb = __vlan_hwaccel_push_inside(skb);
@@ -135,7 +141,10 @@ static struct sk_buff *med_rx_prepare(struct med_dev *med, struct med_queue *q,
 			skb_mark_not_on_list(skb);
 			__skb_queue_tail(&list, skb);
 		}
+		/* The rx handler adds to the tail meanwhile. */
+		spin_lock_irqsave(&q->backlog.lock, flags);
 		skb_queue_splice(&list, &q->backlog);
+		spin_unlock_irqrestore(&q->backlog.lock, flags);
 		return NULL;
 	}
 	if (skb->ip_summed == CHECKSUM_PARTIAL && !csum &&

@@ -4,12 +4,13 @@
  * lower device's transmit queue of the same pair (modulo its queues).
  *
  * One copy: from the driver's buffers straight into the frame.  The
- * virtio-net header becomes the frame's checksum and GSO state; a lower
- * device without checksum offload or TSO gets frames the kernel checksummed
- * or segmented in software (validate_xmit_skb()).  Frames go out through
- * the lower's queue directly, without its qdisc (as AF_PACKET's qdisc
- * bypass does): a stopped queue is back-pressure, the chain stays in the
- * ring and the queue is served again a jiffy later.
+ * virtio-net header becomes the frame's checksum and GSO state.  Frames go
+ * out through the lower's queue directly, without its qdisc (as AF_PACKET's
+ * qdisc bypass does): a stopped queue is back-pressure, the chain stays in
+ * the ring and the queue is served again a jiffy later.  That path
+ * (__dev_direct_xmit()) checksums in software for a lower without checksum
+ * offload but drops a GSO frame the lower cannot take, so such frames are
+ * segmented here first (ENA has no TSO).
  */
 
 #include <linux/etherdevice.h>
@@ -33,7 +34,7 @@ static struct sk_buff *med_tx_alloc(struct net_device *lower, size_t len)
 	int err;
 
 	skb = alloc_skb_with_frags(linear, len - linear,
-				   PAGE_ALLOC_COSTLY_ORDER, &err, GFP_KERNEL);
+				   PAGE_ALLOC_COSTLY_ORDER, &err, GFP_NOIO);
 	if (!skb)
 		return NULL;
 	skb_put(skb, linear);
@@ -75,6 +76,37 @@ static int med_tx_offload(struct med_dev *med, struct sk_buff *skb,
 		skb_set_network_header(skb, VLAN_ETH_HLEN);
 	return virtio_net_hdr_to_skb(skb, &hdr->hdr,
 				     vdpasim_is_little_endian(&med->sim));
+}
+
+/*
+ * Send @skb on queue @lower_q of the lower device, segmented first when it
+ * is a GSO frame the lower cannot take.  Consumes @skb; counts what the
+ * lower did not take.
+ */
+static void med_tx_xmit(struct med_queue *q, struct sk_buff *skb,
+			u16 lower_q)
+{
+	netdev_features_t features = netif_skb_features(skb);
+	struct sk_buff *segs, *next;
+
+	if (!skb_is_gso(skb) || !netif_needs_gso(skb, features)) {
+		/* Frees the frame when the lower does not take it. */
+		if (dev_direct_xmit(skb, lower_q) != NET_XMIT_SUCCESS)
+			med_count_drop(q, MED_DROP_LOWER);
+		return;
+	}
+	segs = skb_gso_segment(skb, features & ~NETIF_F_GSO_MASK);
+	if (IS_ERR_OR_NULL(segs)) {
+		kfree_skb(skb);
+		med_count_drop(q, MED_DROP_BAD_HEADER);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		if (dev_direct_xmit(skb, lower_q) != NET_XMIT_SUCCESS)
+			med_count_drop(q, MED_DROP_LOWER);
+	}
 }
 
 /*
@@ -130,12 +162,8 @@ static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
 		med_count_drop(q, MED_DROP_LINK_DOWN);
 		return 0;
 	}
-	/* Frees the frame when the lower does not take it. */
-	if (dev_direct_xmit(skb, lower_q) != NET_XMIT_SUCCESS) {
-		med_count_drop(q, MED_DROP_LOWER);
-		return 0;
-	}
 	vq->stats.bytes += len;
+	med_tx_xmit(q, skb, lower_q);
 	return 0;
 }
 

@@ -1318,6 +1318,54 @@ static int vdpasim_alloc_state(struct vdpasim *sim)
 	return 0;
 }
 
+/* Net features that only make sense with a control queue. */
+#define VDPASIM_NET_CVQ_FEATURES (BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
+				  BIT_ULL(VIRTIO_NET_F_MQ))
+
+/**
+ * vdpasim_net_features() - the features a new virtio-net device offers
+ * @dev: the management device's device, for messages
+ * @name: the new device's name
+ * @config: the attributes of "vdpa dev add"
+ * @offered: what the device type can offer
+ * @features: set to @offered, or to the provisioned device_features
+ *
+ * Provisioned features must include VERSION_1 and ACCESS_PLATFORM, stay
+ * within @offered, and offer MQ and CTRL_MAC_ADDR only with CTRL_VQ.  What
+ * a driver accepts is not checked against that: DPDK's virtio-user
+ * emulates the control queue itself and accepts CTRL_MAC_ADDR (and MQ)
+ * without CTRL_VQ; without a control queue those features have no effect.
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL with a message naming the device.
+ */
+int vdpasim_net_features(struct device *dev, const char *name,
+			 const struct vdpa_dev_set_config *config, u64 offered,
+			 u64 *features)
+{
+	u64 f = config->device_features;
+
+	*features = offered;
+	if (!(config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)))
+		return 0;
+	if ((f & VDPASIM_FEATURES) != VDPASIM_FEATURES || (f & ~offered)) {
+		dev_warn(dev,
+			 "%s: device_features 0x%llx must include VERSION_1 and ACCESS_PLATFORM, within 0x%llx\n",
+			 name, f, offered);
+		return -EINVAL;
+	}
+	if ((f & VDPASIM_NET_CVQ_FEATURES) &&
+	    !(f & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))) {
+		dev_warn(dev,
+			 "%s: device_features 0x%llx: MQ and CTRL_MAC_ADDR need CTRL_VQ\n",
+			 name, f);
+		return -EINVAL;
+	}
+	*features = f;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vdpasim_net_features);
+
 /**
  * vdpasim_create() - allocate and initialise a simulated device
  * @attr: the device type's description; copied

@@ -32,10 +32,6 @@
 				 BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | \
 				 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
 				 BIT_ULL(VIRTIO_NET_F_MQ))
-/* Features that only make sense with a control queue. */
-#define VDPASIM_NET_CVQ_FEATURES (BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
-				  BIT_ULL(VIRTIO_NET_F_MQ))
-
 /* Group 0: the data queues; group 1: the control queue. */
 #define VDPASIM_NET_GROUP_CVQ	1
 #define VDPASIM_NET_NGROUPS	2
@@ -358,18 +354,6 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 	}
 }
 
-/*
- * Whether an offered feature set is consistent.  What a driver accepts is
- * not checked against it: DPDK's virtio-user emulates the control queue
- * itself and accepts CTRL_MAC_ADDR (and MQ) without CTRL_VQ; without a
- * control queue those features have no effect here.
- */
-static bool vdpasim_net_features_consistent(u64 features)
-{
-	return !(features & VDPASIM_NET_CVQ_FEATURES) ||
-	       (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ));
-}
-
 static void vdpasim_net_get_config(struct vdpasim *sim, void *config)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
@@ -494,24 +478,13 @@ static int vdpasim_net_config(struct vdpa_mgmt_dev *mdev, const char *name,
 			      struct vdpasim_dev_attr *attr, u16 *vqp,
 			      u16 *mtu)
 {
-	u64 features = VDPASIM_NET_FEATURES;
+	u64 features;
+	int ret;
 
-	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_FEATURES)) {
-		features = config->device_features;
-		if ((features & VDPASIM_FEATURES) != VDPASIM_FEATURES ||
-		    (features & ~VDPASIM_NET_FEATURES)) {
-			dev_warn(mdev->device,
-				 "%s: device_features 0x%llx must include VERSION_1 and ACCESS_PLATFORM, within 0x%llx\n",
-				 name, features, VDPASIM_NET_FEATURES);
-			return -EINVAL;
-		}
-		if (!vdpasim_net_features_consistent(features)) {
-			dev_warn(mdev->device,
-				 "%s: device_features 0x%llx: MQ and CTRL_MAC_ADDR need CTRL_VQ\n",
-				 name, features);
-			return -EINVAL;
-		}
-	}
+	ret = vdpasim_net_features(mdev->device, name, config,
+				   VDPASIM_NET_FEATURES, &features);
+	if (ret)
+		return ret;
 	*vqp = 1;
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP)) {
 		*vqp = config->net.max_vq_pairs;
