@@ -5,8 +5,10 @@
 # minutes) whose virtio-net driver sends frames through /dev/vhost-vdpa-N
 # and gets each one back intact, and changes its MAC address through the
 # control queue; a second NIC does the same with mq=off on a device with
-# 2 pairs.  Then QEMU exits, nothing stays pinned, and the device still
-# works.
+# 2 pairs.  A third NIC is on the mediator over a veth whose peer reflects
+# every frame: the same frames come back intact through a real netdev, and
+# the MAC change is refused (a veth cannot filter another address).  Then
+# QEMU exits, nothing stays pinned, and the device still works.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 
@@ -18,7 +20,8 @@ vv_require vdpa qemu-system-x86_64 cpio gzip ldd "$RAWLOOP" "$VV_NET"
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx ip ||
 	t_skip_all "no busybox with ip (busybox-static)"
 [ -r "/boot/vmlinuz-$KVER" ] || t_skip_all "no /boot/vmlinuz-$KVER"
-trap 'vv_unload; rm -rf "$work"' EXIT
+trap 'vv_unload; ip netns del qnpeer 2>/dev/null; ip link del qn0 2>/dev/null;
+      rm -rf "$work"' EXIT
 ulimit -l unlimited
 work=$(mktemp -d)
 
@@ -93,15 +96,33 @@ net2=$(vv_add vvq1 vdpasim_net max_vqp 2) &&
 	t_ok "net device with 2 pairs ($net2)" ||
 	t_fail "net device with 2 pairs"
 
-boot_guest "$net" "$net2"
-t_eq "guest: all four rawloop runs succeed" \
-	"$(grep -c 'GUEST-RAWLOOP eth[01] rc=0' <<<"$out")" 4
+# The third NIC: the mediator over a veth; the peer sends every frame back.
+med_reflector() {
+	modprobe -a veth sch_ingress cls_matchall act_mirred vdpa_mediator &&
+	ip netns add qnpeer &&
+	ip link add qn0 type veth peer name qn1 netns qnpeer &&
+	ip link set qn0 up && ip -n qnpeer link set qn1 up &&
+	tc -n qnpeer qdisc add dev qn1 clsact &&
+	tc -n qnpeer filter add dev qn1 ingress matchall \
+		action mirred egress redirect dev qn1 &&
+	echo qn0 >/sys/module/vdpa_mediator/parameters/lower
+}
+t_check "a veth whose peer reflects, as the mediator's lower" med_reflector
+med=$(vv_add vvq2 qn0) && t_ok "mediator device ($med)" ||
+	t_fail "mediator device"
+
+boot_guest "$net" "$net2" "$med"
+t_eq "guest: all six rawloop runs succeed" \
+	"$(grep -c 'GUEST-RAWLOOP eth[012] rc=0' <<<"$out")" 6
 guest_saw "guest: rawloop counted 200 intact" "intact 200 "
 guest_saw "guest: rawloop counted 500 intact" "intact 500 "
 guest_saw "guest: ip link set address through the control queue" \
 	"GUEST-MAC eth0 rc=0 02:00:00:00:00:ef"
 guest_saw "mq=off guest NIC: ip link set address through control queue 2" \
 	"GUEST-MAC eth1 rc=0 02:00:00:00:00:ef"
+guest_saw "mediator NIC: a MAC the veth cannot receive is refused" \
+	"GUEST-MAC eth2 rc=[1-9][0-9]* $(cat /sys/class/net/qn0/address)"
+t_check "delete the mediator device" vdpa dev del vvq2
 t_check "delete the device with 2 pairs" vdpa dev del vvq1
 
 t_eq "guest memory unpinned after QEMU exits" "$(vv_pins)" "$pins0"

@@ -107,76 +107,20 @@ static int med_mac_set(struct med_dev *med, const u8 *mac)
 	return 0;
 }
 
-static virtio_net_ctrl_ack med_ctrl_mac(struct med_dev *med,
-					struct vdpasim_virtqueue *cvq)
+/* MAC_ADDR_SET: an address the lower receives for, or refused. */
+static int med_set_mac(struct vdpasim *sim, const u8 *mac)
 {
-	u8 mac[ETH_ALEN];
+	struct med_dev *med = sim_to_med(sim);
 	int ret;
 
-	if (!vdpasim_has_feature(&med->sim, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
-	    vdpasim_pull(cvq, mac, sizeof(mac)) != (ssize_t)sizeof(mac) ||
-	    !is_valid_ether_addr(mac))
-		return VIRTIO_NET_ERR;
 	ret = med_mac_set(med, mac);
-	if (ret) {
-		dev_warn_ratelimited(&med->sim.vdpa.dev,
-				     "MAC %pM refused: %s%s\n", mac,
-				     med->lower->netdev->name,
+	if (ret)
+		dev_warn_ratelimited(&sim->vdpa.dev, "MAC %pM refused: %s%s\n",
+				     mac, med->lower->netdev->name,
 				     ret == -EOPNOTSUPP ?
 				     " has no unicast filter" :
 				     ": no memory for its filter");
-		return VIRTIO_NET_ERR;
-	}
-	return VIRTIO_NET_OK;
-}
-
-static virtio_net_ctrl_ack med_ctrl_mq(struct med_dev *med,
-				       struct vdpasim_virtqueue *cvq)
-{
-	struct virtio_net_ctrl_mq mq;
-	u16 pairs;
-
-	if (!vdpasim_has_feature(&med->sim, VIRTIO_NET_F_MQ) ||
-	    vdpasim_pull(cvq, &mq, sizeof(mq)) != (ssize_t)sizeof(mq))
-		return VIRTIO_NET_ERR;
-	pairs = vdpasim16_to_cpu(&med->sim, mq.virtqueue_pairs);
-	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > med->max_vqp)
-		return VIRTIO_NET_ERR;
-	WRITE_ONCE(med->cur_vqp, pairs);
-	return VIRTIO_NET_OK;
-}
-
-static virtio_net_ctrl_ack med_ctrl(struct med_dev *med,
-				    struct vdpasim_virtqueue *cvq)
-{
-	struct virtio_net_ctrl_hdr ctrl;
-
-	if (vdpasim_pull(cvq, &ctrl, sizeof(ctrl)) != (ssize_t)sizeof(ctrl))
-		return VIRTIO_NET_ERR;
-	if (ctrl.class == VIRTIO_NET_CTRL_MAC &&
-	    ctrl.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
-		return med_ctrl_mac(med, cvq);
-	if (ctrl.class == VIRTIO_NET_CTRL_MQ &&
-	    ctrl.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
-		return med_ctrl_mq(med, cvq);
-	return VIRTIO_NET_ERR;
-}
-
-static int med_cvq(struct med_dev *med, struct vdpasim_virtqueue *cvq,
-		   unsigned int budget)
-{
-	unsigned int n;
-	int ret = 0;
-
-	for (n = 0; n < budget; n++) {
-		ret = vdpasim_vq_get(&med->sim, cvq);
-		if (ret <= 0)
-			break;
-		ret = vdpasim_vq_put_status(&med->sim, cvq, med_ctrl(med, cvq));
-		if (ret)
-			break;
-	}
-	return ret < 0 ? ret : n;
+	return ret;
 }
 
 static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
@@ -194,7 +138,8 @@ static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 		return med_rx(med, vq, idx / 2, budget);
 	case VDPASIM_NET_CVQ:
 		pairs = med->cur_vqp;
-		n = med_cvq(med, vq, budget);
+		n = vdpasim_net_cvq(sim, vq, budget, med->max_vqp,
+				    &med->cur_vqp, med_set_mac);
 		/*
 		 * New pairs were left idle, with notifications off: another
 		 * pass serves what they already hold.
@@ -264,10 +209,12 @@ static bool med_lower_up(struct med_dev *med)
 	       READ_ONCE(lower->mtu) >= med->mtu;
 }
 
+/* Also down once the device no longer receives from the lower. */
 static void med_link_work(struct work_struct *work)
 {
 	struct med_dev *med = container_of(work, struct med_dev, link_work);
-	bool up = med_lower_up(med);
+	bool up = rcu_access_pointer(med->lower->med) == med &&
+		  med_lower_up(med);
 
 	mutex_lock(&med->sim.lock);
 	if (med->link_up != up) {
@@ -503,9 +450,13 @@ static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	rtnl_lock();
 	ret = med_attach(lower, med);
 	rtnl_unlock();
-	if (ret)
+	if (ret) {
 		med_dev_remove(med);
-	return ret;
+		return ret;
+	}
+	/* A change of the lower since med_dev_init() had no device to tell. */
+	schedule_work(&med->link_work);
+	return 0;
 
 err_mac:
 	med_mac_release(med, med->mac);

@@ -23,6 +23,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -1365,6 +1366,82 @@ int vdpasim_net_features(struct device *dev, const char *name,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vdpasim_net_features);
+
+static virtio_net_ctrl_ack
+vdpasim_net_ctrl_mac(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
+		     int (*set_mac)(struct vdpasim *sim, const u8 *mac))
+{
+	u8 mac[ETH_ALEN];
+
+	if (!vdpasim_has_feature(sim, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
+	    vdpasim_pull(cvq, mac, sizeof(mac)) != (ssize_t)sizeof(mac) ||
+	    !is_valid_ether_addr(mac))
+		return VIRTIO_NET_ERR;
+	return set_mac(sim, mac) ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
+}
+
+static virtio_net_ctrl_ack
+vdpasim_net_ctrl_mq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
+		    u16 max_vqp, u16 *cur_vqp)
+{
+	struct virtio_net_ctrl_mq mq;
+	u16 pairs;
+
+	if (!vdpasim_has_feature(sim, VIRTIO_NET_F_MQ) ||
+	    vdpasim_pull(cvq, &mq, sizeof(mq)) != (ssize_t)sizeof(mq))
+		return VIRTIO_NET_ERR;
+	pairs = vdpasim16_to_cpu(sim, mq.virtqueue_pairs);
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > max_vqp)
+		return VIRTIO_NET_ERR;
+	WRITE_ONCE(*cur_vqp, pairs);
+	return VIRTIO_NET_OK;
+}
+
+/**
+ * vdpasim_net_cvq() - serve a virtio-net control queue
+ * @sim: the device
+ * @cvq: its control queue
+ * @budget: most commands to serve
+ * @max_vqp: queue pairs the device has
+ * @cur_vqp: queue pairs in use; VQ_PAIRS_SET writes it (WRITE_ONCE())
+ * @set_mac: applies the valid unicast address of MAC_ADDR_SET; 0 or a
+ *	negative errno (the command then fails)
+ *
+ * Executes MAC_ADDR_SET (with CTRL_MAC_ADDR) and VQ_PAIRS_SET (with MQ);
+ * any other or short command is answered VIRTIO_NET_ERR.
+ *
+ * Context: the datapath thread, with &vdpasim.lock held.
+ * Return: commands served, or a negative errno if the ring is broken.
+ */
+int vdpasim_net_cvq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
+		    unsigned int budget, u16 max_vqp, u16 *cur_vqp,
+		    int (*set_mac)(struct vdpasim *sim, const u8 *mac))
+{
+	struct virtio_net_ctrl_hdr ctrl;
+	virtio_net_ctrl_ack ack;
+	unsigned int n;
+	int ret = 0;
+
+	for (n = 0; n < budget; n++) {
+		ret = vdpasim_vq_get(sim, cvq);
+		if (ret <= 0)
+			break;
+		ack = VIRTIO_NET_ERR;
+		if (vdpasim_pull(cvq, &ctrl, sizeof(ctrl)) != sizeof(ctrl))
+			ctrl.class = 0xff;	/* no such class */
+		if (ctrl.class == VIRTIO_NET_CTRL_MAC &&
+		    ctrl.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
+			ack = vdpasim_net_ctrl_mac(sim, cvq, set_mac);
+		else if (ctrl.class == VIRTIO_NET_CTRL_MQ &&
+			 ctrl.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+			ack = vdpasim_net_ctrl_mq(sim, cvq, max_vqp, cur_vqp);
+		ret = vdpasim_vq_put_status(sim, cvq, ack);
+		if (ret)
+			break;
+	}
+	return ret < 0 ? ret : n;
+}
+EXPORT_SYMBOL_GPL(vdpasim_net_cvq);
 
 /**
  * vdpasim_create() - allocate and initialise a simulated device

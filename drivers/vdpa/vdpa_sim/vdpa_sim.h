@@ -298,6 +298,9 @@ vdpasim_net_queue_role(u64 features, u16 idx, u16 max_vqp, u16 cur_vqp)
 	return idx & 1 ? VDPASIM_NET_TX : VDPASIM_NET_RX;
 }
 
+int vdpasim_net_cvq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
+		    unsigned int budget, u16 max_vqp, u16 *cur_vqp,
+		    int (*set_mac)(struct vdpasim *sim, const u8 *mac));
 int vdpasim_net_features(struct device *dev, const char *name,
 			 const struct vdpa_dev_set_config *config, u64 offered,
 			 u64 *features);

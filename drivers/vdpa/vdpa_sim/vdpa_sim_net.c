@@ -261,68 +261,12 @@ static int vdpasim_net_tx(struct vdpasim_net *net,
 	return ret < 0 ? ret : n;
 }
 
-static virtio_net_ctrl_ack vdpasim_net_mac_set(struct vdpasim_net *net,
-					       struct vdpasim_virtqueue *cvq)
+/* MAC_ADDR_SET: the loopback takes any address. */
+static int vdpasim_net_set_mac(struct vdpasim *sim, const u8 *mac)
 {
-	u8 mac[ETH_ALEN];
-
-	if (!vdpasim_has_feature(&net->sim, VIRTIO_NET_F_CTRL_MAC_ADDR) ||
-	    vdpasim_pull(cvq, mac, sizeof(mac)) != (ssize_t)sizeof(mac) ||
-	    !is_valid_ether_addr(mac))
-		return VIRTIO_NET_ERR;
-	ether_addr_copy(net->mac, mac);
-	net->sim.generation++;
-	return VIRTIO_NET_OK;
-}
-
-static virtio_net_ctrl_ack vdpasim_net_mq_set(struct vdpasim_net *net,
-					      struct vdpasim_virtqueue *cvq)
-{
-	struct virtio_net_ctrl_mq mq;
-	u16 pairs;
-
-	if (!vdpasim_has_feature(&net->sim, VIRTIO_NET_F_MQ) ||
-	    vdpasim_pull(cvq, &mq, sizeof(mq)) != (ssize_t)sizeof(mq))
-		return VIRTIO_NET_ERR;
-	pairs = vdpasim16_to_cpu(&net->sim, mq.virtqueue_pairs);
-	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > net->max_vqp)
-		return VIRTIO_NET_ERR;
-	net->cur_vqp = pairs;
-	return VIRTIO_NET_OK;
-}
-
-static virtio_net_ctrl_ack vdpasim_net_ctrl(struct vdpasim_net *net,
-					    struct vdpasim_virtqueue *cvq)
-{
-	struct virtio_net_ctrl_hdr ctrl;
-
-	if (vdpasim_pull(cvq, &ctrl, sizeof(ctrl)) != (ssize_t)sizeof(ctrl))
-		return VIRTIO_NET_ERR;
-	if (ctrl.class == VIRTIO_NET_CTRL_MAC &&
-	    ctrl.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
-		return vdpasim_net_mac_set(net, cvq);
-	if (ctrl.class == VIRTIO_NET_CTRL_MQ &&
-	    ctrl.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
-		return vdpasim_net_mq_set(net, cvq);
-	return VIRTIO_NET_ERR;
-}
-
-static int vdpasim_net_cvq(struct vdpasim_net *net,
-			   struct vdpasim_virtqueue *cvq, unsigned int budget)
-{
-	unsigned int n;
-	int ret = 0;
-
-	for (n = 0; n < budget; n++) {
-		ret = vdpasim_vq_get(&net->sim, cvq);
-		if (ret <= 0)
-			break;
-		ret = vdpasim_vq_put_status(&net->sim, cvq,
-					    vdpasim_net_ctrl(net, cvq));
-		if (ret)
-			break;
-	}
-	return ret < 0 ? ret : n;
+	ether_addr_copy(sim_to_net(sim)->mac, mac);
+	sim->generation++;
+	return 0;
 }
 
 static int vdpasim_net_process_vq(struct vdpasim *sim,
@@ -337,7 +281,8 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 	case VDPASIM_NET_TX:
 		return vdpasim_net_tx(net, vq, budget);
 	case VDPASIM_NET_CVQ:
-		n = vdpasim_net_cvq(net, vq, budget);
+		n = vdpasim_net_cvq(sim, vq, budget, net->max_vqp,
+				    &net->cur_vqp, vdpasim_net_set_mac);
 		/*
 		 * VQ_PAIRS_SET changed which transmit queues are served:
 		 * another pass serves what the new ones already hold.
