@@ -15,7 +15,9 @@
 #   make check-debug     the same on a KASAN/lockdep/kmemleak kernel built
 #                        from linux-source-6.1 (cached, built once per machine)
 #   make bench           vhost-vdpa throughput (pps, bit/s) in QEMU, then the
-#                        virtio-pci adapter against virtio-pci; tables + JSON
+#                        virtio-pci adapter against virtio-pci, then the
+#                        mediator against vhost-net and a user-space
+#                        translator (pps, bit/s, CPU per frame); tables + JSON
 #   make fuzz            run the netlink, vhost-vdpa and ring fuzzers in QEMU
 #                        (FUZZ_SECONDS per target, default 60)
 #   make lint            checkpatch --strict, sparse and a W=1 build
@@ -138,6 +140,7 @@ bench: deps
 	$(MAKE) modules tools
 	KVER=$(KVER) scripts/bench.sh
 	KVER=$(KVER) scripts/bench-pci.sh
+	KVER=$(KVER) scripts/bench-mediator.sh
 
 fuzz: deps
 	$(MAKE) modules tools

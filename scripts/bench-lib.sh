@@ -1,22 +1,82 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2154
 # Shared by the benchmarks that run inside the test VM (sourced):
-# progress lines, medians, and dpdk-testpmd driven through a FIFO, one
-# command at a time.  The caller provides $tmp (a scratch directory) and
-# $tp_pid (testpmd's pid, empty when it does not run).
+# progress lines, medians, guest CPU time, measurement windows of pktgen
+# on a netdev, and dpdk-testpmd driven through a FIFO, one command at a
+# time.  The caller provides $tmp (a scratch directory) and $tp_pid
+# (testpmd's pid, empty when it does not run); window() also needs $SECS
+# and a function peer_rx that prints the frames received so far.
 
 # say MSG: a progress line (on stderr: stdout carries measurements).
 say() {
 	echo "bench: $*" >&2
 }
 
-# stats FILE: "median min max" of the numbers in FILE, one per line.
+# stats FILE [DECIMALS]: "median min max" of the numbers in FILE, one per
+# line, with DECIMALS (1) digits after the point.
 stats() {
-	sort -g "$1" | awk '{ v[NR] = $1 }
+	sort -g "$1" | awk -v d="${2:-1}" '{ v[NR] = $1 }
 		END {
 			if (NR == 0) { print "null null null"; exit }
 			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.1f %.1f %.1f\n", m, v[1], v[NR]
+			f = "%." d "f"
+			printf f " " f " " f "\n", m, v[1], v[NR]
 		}'
+}
+
+# busy: jiffies the guest's CPUs were busy, so far (user, nice, system,
+# irq, softirq, steal: everything but idle and iowait, kernel threads
+# included).
+busy() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# window NAME SIZE START STOP: one measurement; START begins sending,
+# STOP ends it.  Appends "pps cpu" to $tmp/NAME-SIZE: frames peer_rx
+# counted per second of window, and CPUs busy meanwhile.
+window() {
+	local rx0 rx1 b0 b1 t0 t1
+
+	rx0=$(peer_rx)
+	b0=$(busy)
+	t0=$(date +%s%N)
+	$3 || return 1
+	sleep "$SECS"
+	$4
+	t1=$(date +%s%N)
+	b1=$(busy)
+	sleep 0.5
+	rx1=$(peer_rx)
+	awk -v f=$((rx1 - rx0)) -v ns=$((t1 - t0)) -v j=$((b1 - b0)) \
+		-v hz="$(getconf CLK_TCK)" \
+		'BEGIN { s = ns / 1e9; printf "%.1f %.2f\n", f / s, j / hz / s }' \
+		>>"$tmp/$1-$2"
+	say "$1, $2 B: $(tail -n 1 "$tmp/$1-$2") (pps, cpu)"
+}
+
+# --- pktgen on a netdev ------------------------------------------------
+
+# pg_setup DEV SIZE IP MAC: pktgen thread 0 sends SIZE-byte frames (FCS
+# counted) from DEV to IP at MAC, as fast as it can, until pg_stop.
+pg_setup() {
+	local pg=/proc/net/pktgen c
+
+	echo "rem_device_all" >$pg/kpktgend_0
+	echo "add_device $1" >$pg/kpktgend_0
+	for c in "count 0" "delay 0" "clone_skb 0" "pkt_size $(($2 - 4))" \
+		 "dst $3" "dst_mac $4"; do
+		echo "$c" >"$pg/$1"
+	done
+}
+
+pg_start() {
+	(echo start >/proc/net/pktgen/pgctrl) 2>/dev/null &
+	pg_pid=$!
+}
+
+pg_stop() {
+	echo stop >/proc/net/pktgen/pgctrl
+	wait "$pg_pid"
 }
 
 # --- dpdk-testpmd, driven through a FIFO ------------------------------
@@ -49,14 +109,19 @@ tp_cmd() {
 	tail -c +"$off" "$tmp/tp.out" >"$tmp/tp.last"
 }
 
-# tp_start DEV: start testpmd on DEV, up to its first prompt.
+# tp_start DEV [EAL_ARG...]: start testpmd with virtio-user on DEV (a
+# vhost-vdpa or vhost-net node, or a vhost-user socket), up to its first
+# prompt; forwarding on CPU 1.
 tp_start() {
+	local dev=$1
+
+	shift
 	rm -f "$tmp/tp.in" "$tmp/tp.out"
 	mkfifo "$tmp/tp.in"
 	: >"$tmp/tp.out"
 	# Line-buffered, or its output lags behind the prompts counted.
-	stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --iova-mode=va --file-prefix=vvbench \
-		--vdev="net_virtio_user0,path=$1,queues=1,queue_size=256" \
+	stdbuf -oL dpdk-testpmd -l 0-1 --no-pci --iova-mode=va --file-prefix=vvbench "$@" \
+		--vdev="net_virtio_user0,path=$dev,queues=1,queue_size=256" \
 		-- -i --nb-cores=1 --rxq=1 --txq=1 --total-num-mbufs=8192 \
 		<"$tmp/tp.in" >"$tmp/tp.out" 2>&1 &
 	tp_pid=$!

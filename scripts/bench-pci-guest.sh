@@ -47,59 +47,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# peer_rx: frames the peer has received.
+# peer_rx: frames the peer has received (window, in bench-lib.sh, reads it).
 peer_rx() {
 	ip netns exec "$VP_NS" cat "/sys/class/net/$peer/statistics/rx_packets"
-}
-
-# busy: jiffies the guest's CPUs were busy, so far.
-busy() {
-	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
-}
-
-# window DRIVER SIZE START STOP: one measurement; START begins sending,
-# STOP ends it.  Appends "pps cpu" to $tmp/DRIVER-SIZE.
-window() {
-	local rx0 rx1 b0 b1 t0 t1
-
-	rx0=$(peer_rx)
-	b0=$(busy)
-	t0=$(date +%s%N)
-	$3 || return 1
-	sleep "$SECS"
-	$4
-	t1=$(date +%s%N)
-	b1=$(busy)
-	sleep 0.5
-	rx1=$(peer_rx)
-	awk -v f=$((rx1 - rx0)) -v ns=$((t1 - t0)) -v j=$((b1 - b0)) \
-		-v hz="$(getconf CLK_TCK)" \
-		'BEGIN { s = ns / 1e9; printf "%.1f %.2f\n", f / s, j / hz / s }' \
-		>>"$tmp/$1-$2"
-	say "$1, $2 B: $(tail -n 1 "$tmp/$1-$2") (pps, cpu)"
-}
-
-# --- pktgen on a netdev ------------------------------------------------
-
-pg_setup() {
-	local pg=/proc/net/pktgen c
-
-	echo "rem_device_all" >$pg/kpktgend_0
-	echo "add_device $1" >$pg/kpktgend_0
-	for c in "count 0" "delay 0" "clone_skb 0" "pkt_size $(($2 - 4))" \
-		 "dst $PEER_IP" "dst_mac $peer_mac"; do
-		echo "$c" >"$pg/$1"
-	done
-}
-
-pg_start() {
-	(echo start >/proc/net/pktgen/pgctrl) 2>/dev/null &
-	pg_pid=$!
-}
-
-pg_stop() {
-	echo stop >/proc/net/pktgen/pgctrl
-	wait "$pg_pid"
 }
 
 # netdev_rounds DRIVER DEV: one window per frame size with pktgen on DEV.
@@ -110,7 +60,7 @@ netdev_rounds() {
 	ip link set "$2" up
 	sleep 1
 	for size in $SIZES; do
-		pg_setup "$2" "$size"
+		pg_setup "$2" "$size" "$PEER_IP" "$peer_mac"
 		window "$1" "$size" pg_start pg_stop || failed=1
 	done
 	echo "rem_device_all" >/proc/net/pktgen/kpktgend_0
