@@ -33,6 +33,14 @@ table() {
 		"\($n / 10 | floor).\($n % 10)") else "-" end;
 	def pad(n): tostring | (" " * ([n - length, 0] | max)) + .;
 	def left(n): tostring | . + " " * ([n - length, 0] | max);
+	def row: (.backend | left(17)) + (.frame_bytes | pad(6)) +
+		(.pps.median | num | pad(10)) + (.pps.min | num | pad(9)) +
+		(.pps.max | num | pad(9)) +
+		(.pps.median * .frame_bytes * 8 | mbit | pad(9)) +
+		(.cpu.median | two | pad(6)) +
+		(.cpu_per_mframe.median | two | pad(10)) +
+		(if .cpu_per_mframe.median > 0 then 1e6 / .cpu_per_mframe.median
+		 else null end | num | pad(14));
 	"mediator, vhost-net and a user-space translator, \(.date), \(.accel) on \(.host_cpu) (\(.host_nproc) CPUs), guest \(.kernel), \(.guest_nproc) vCPUs",
 	"closed loop: testpmd (virtio-user, io forwarding, start tx_first \(.txfirst): \(.txfirst * 32) frames in flight) <-> backend <-> veth <-> tc reflector in a netns",
 	"pps = frames testpmd received per s; Mbit/s = pps x frame bytes (FCS counted) x 8; cpu = guest CPUs busy (the whole VM);",
@@ -41,28 +49,12 @@ table() {
 	("backend" | left(17)) + ("frame" | pad(6)) + ("pps" | pad(10)) +
 	("min" | pad(9)) + ("max" | pad(9)) + ("Mbit/s" | pad(9)) +
 	("cpu" | pad(6)) + ("CPU s/Mf" | pad(10)) + ("frames/CPU-s" | pad(14)),
-	(.results[] | select(.kind == "testpmd") |
-	 (.backend | left(17)) + (.frame_bytes | pad(6)) +
-	 (.pps.median | num | pad(10)) + (.pps.min | num | pad(9)) +
-	 (.pps.max | num | pad(9)) +
-	 (.pps.median * .frame_bytes * 8 | mbit | pad(9)) +
-	 (.cpu.median | two | pad(6)) +
-	 (.cpu_per_mframe.median | two | pad(10)) +
-	 (if .cpu_per_mframe.median > 0 then 1e6 / .cpu_per_mframe.median
-	  else null end | num | pad(14))),
+	(.results[] | select(.kind == "testpmd") | row),
 	"",
 	(.ratios[] | "mediator / \(.to), \(.frame_bytes) B: pps \(.pps_ratio | two), frames per CPU second \(.fpcs_ratio | two)"),
 	"",
 	"kernel netdev path: pktgen to the peer (no reflector), frames the peer received:",
-	(.results[] | select(.kind == "pktgen") |
-	 (.backend | left(17)) + (.frame_bytes | pad(6)) +
-	 (.pps.median | num | pad(10)) + (.pps.min | num | pad(9)) +
-	 (.pps.max | num | pad(9)) +
-	 (.pps.median * .frame_bytes * 8 | mbit | pad(9)) +
-	 (.cpu.median | two | pad(6)) +
-	 (.cpu_per_mframe.median | two | pad(10)) +
-	 (if .cpu_per_mframe.median > 0 then 1e6 / .cpu_per_mframe.median
-	  else null end | num | pad(14))),
+	(.results[] | select(.kind == "pktgen") | row),
 	(.netdev_ratio | if . then "mediator-netdev / veth: pps \(.pps_ratio | two), frames per CPU second \(.fpcs_ratio | two)" else empty end),
 	(.skipped[] | "SKIPPED \(.backend): \(.reason)"),
 	(if .ok then empty else "", "SOME MEASUREMENTS FAILED: see the log" end)
