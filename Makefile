@@ -6,6 +6,8 @@
 #   make install         install them under updates/ and run depmod
 #   make uninstall       remove what make install installed, run depmod
 #   make tools           build the user-space test programs
+#   make image           the demo's container image from the host's DPDK
+#                        packages (build/image/oci.tar; prints its digest)
 #   make vendor-drivers  optional: ifcvf, mlx5_vdpa, eni_vdpa from the
 #                        installed linux-source-6.1, on our core
 #   make demo            boot the target kernel in QEMU and show it working
@@ -41,7 +43,8 @@ kbuild = $(if $(wildcard $(KDIR)/Makefile),,$(error no kernel build tree at \
 	'$(KDIR)': install linux-headers-<version> and pass KVER=<version>))$(MAKE) -C $(KDIR) M=$(CURDIR)
 
 .PHONY: all modules install uninstall modules_install clean clean-modules tools \
-	deps demo check check-debug check-dkms bench fuzz lint version vendor-drivers
+	deps demo check check-debug check-dkms bench fuzz lint version vendor-drivers \
+	image
 
 all: modules
 
@@ -80,6 +83,9 @@ modules_install:
 tools:
 	$(MAKE) -C tools
 
+image: tools
+	$(TOP)/scripts/image.sh
+
 clean: clean-modules
 	$(MAKE) -C tools clean
 	rm -rf build
@@ -93,17 +99,17 @@ deps:
 	$(TOP)/scripts/deps.sh $(if $(filter command line environment,$(origin KVER)),$(KVER))
 
 demo: deps
-	$(MAKE) modules tools
+	$(MAKE) modules image
 	KVER=$(KVER) $(VM) --iommu $(VMFLAGS) -- scripts/demo.sh
 
 # Tests that need a VM with an IOMMU get a second one (run.sh --iommu);
 # in the first they skip.
-IOMMU_TESTS := virtio_pci_iommu
+IOMMU_TESTS := virtio_pci_iommu one_image
 check_main = $(if $(TESTS),$(filter-out $(IOMMU_TESTS),$(TESTS)),all)
 check_iommu = $(if $(TESTS),$(filter $(IOMMU_TESTS),$(TESTS)),$(IOMMU_TESTS))
 
 check: deps
-	$(MAKE) modules tools
+	$(MAKE) modules image
 	$(if $(check_main),KVER=$(KVER) $(VM) $(VMFLAGS) -- \
 		selftests/run.sh $(filter-out all,$(check_main)))
 	$(if $(check_iommu),KVER=$(KVER) $(VM) --iommu $(VMFLAGS) -- \

@@ -9,7 +9,7 @@ set -eu
 pkgs="build-essential bc kmod cpio xz-utils pkg-config
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs jq socat
-sparse strace dkms libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev
+sparse strace dkms libnl-3-dev libnl-genl-3-dev dpdk dpdk-dev podman
 flex bison libelf-dev libssl-dev"
 case ${1:-} in
 "") ;;

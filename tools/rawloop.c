@@ -17,7 +17,6 @@
  * (including the interface going away).
  */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/if_ether.h>
@@ -34,33 +33,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "frame.h"
+
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
-#define RL_MAGIC	0x524c4f4fu	/* "RLOO" */
-#define RL_HDR_LEN	(ETH_HLEN + 12)	/* Ethernet + magic, run, seq */
-#define RL_MAX_FRAME	65535
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-enum rl_pattern { PAT_SEQ, PAT_ZERO, PAT_ONES, PAT_RANDOM };
-
 struct rl_opts {
 	const char *ifname;
 	unsigned long count;
-	unsigned int size;
-	unsigned int ethertype;
 	unsigned int timeout_ms;
 	unsigned int window;
-	enum rl_pattern pattern;
 	bool have_dst;
-	unsigned char dst[ETH_ALEN];
 	bool verbose;
-};
-
-struct rl_stats {
-	unsigned long sent, received, unique, intact, corrupt, dup, foreign;
-	unsigned long long tx_bytes, rx_bytes;
+	struct frame_fmt fmt;	/* src and run are filled in by main() */
 };
 
 static void print_help(FILE *f)
@@ -80,7 +66,7 @@ static void print_help(FILE *f)
 		"  -d, --dst MAC          destination MAC (default: the\n"
 		"                         interface's own address)\n"
 		"  -v, --verbose          report every bad frame\n",
-		RL_HDR_LEN, RL_MAX_FRAME);
+		FRAME_HDR_LEN, FRAME_MAX_LEN);
 }
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -113,20 +99,6 @@ static int parse_mac(const char *s, unsigned char *mac)
 	return 0;
 }
 
-static int parse_pattern(const char *s, enum rl_pattern *p)
-{
-	static const char * const names[] = { "seq", "zero", "ones", "random" };
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(s, names[i])) {
-			*p = (enum rl_pattern)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int parse_args(int argc, char **argv, struct rl_opts *o)
 {
 	static const struct option lopts[] = {
@@ -157,15 +129,15 @@ static int parse_args(int argc, char **argv, struct rl_opts *o)
 			o->count = v;
 			break;
 		case 's':
-			if (parse_ulong(optarg, RL_MAX_FRAME, &v) ||
-			    v < RL_HDR_LEN)
+			if (parse_ulong(optarg, FRAME_MAX_LEN, &v) ||
+			    v < FRAME_HDR_LEN)
 				goto bad;
-			o->size = v;
+			o->fmt.size = v;
 			break;
 		case 'e':
 			if (parse_ulong(optarg, 0xffff, &v) || v < ETH_P_802_3_MIN)
 				goto bad;
-			o->ethertype = v;
+			o->fmt.ethertype = v;
 			break;
 		case 't':
 			if (parse_ulong(optarg, 3600000, &v) || !v)
@@ -178,11 +150,11 @@ static int parse_args(int argc, char **argv, struct rl_opts *o)
 			o->window = v;
 			break;
 		case 'p':
-			if (parse_pattern(optarg, &o->pattern))
+			if (frame_parse_pattern(optarg, &o->fmt.pattern))
 				goto bad;
 			break;
 		case 'd':
-			if (parse_mac(optarg, o->dst))
+			if (parse_mac(optarg, o->fmt.dst))
 				goto bad;
 			o->have_dst = true;
 			break;
@@ -209,70 +181,6 @@ bad:
 	return -1;
 }
 
-static uint32_t xorshift32(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	*s = x;
-	return x;
-}
-
-/* Fill @len payload bytes for frame @seq. */
-static void fill_payload(unsigned char *p, size_t len, uint32_t seq,
-			 enum rl_pattern pat)
-{
-	uint32_t state = seq * 2654435761u + 1;
-	size_t i;
-
-	switch (pat) {
-	case PAT_ZERO:
-		memset(p, 0, len);
-		break;
-	case PAT_ONES:
-		memset(p, 0xff, len);
-		break;
-	case PAT_RANDOM:
-		for (i = 0; i < len; i++)
-			p[i] = xorshift32(&state) >> 24;
-		break;
-	case PAT_SEQ:
-	default:
-		for (i = 0; i < len; i++)
-			p[i] = (seq + i * 7) & 0xff;
-		break;
-	}
-}
-
-static void put_be32(unsigned char *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, 4);
-}
-
-static uint32_t get_be32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
-
-static void build_frame(unsigned char *f, const struct rl_opts *o,
-			const unsigned char *src, uint32_t run, uint32_t seq)
-{
-	memcpy(f, o->dst, ETH_ALEN);
-	memcpy(f + ETH_ALEN, src, ETH_ALEN);
-	f[12] = o->ethertype >> 8;
-	f[13] = o->ethertype & 0xff;
-	put_be32(f + ETH_HLEN, RL_MAGIC);
-	put_be32(f + ETH_HLEN + 4, run);
-	put_be32(f + ETH_HLEN + 8, seq);
-	fill_payload(f + RL_HDR_LEN, o->size - RL_HDR_LEN, seq, o->pattern);
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -285,13 +193,13 @@ static int open_socket(const struct rl_opts *o, int ifindex)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
-		.sll_protocol = htons(o->ethertype),
+		.sll_protocol = htons(o->fmt.ethertype),
 		.sll_ifindex = ifindex,
 	};
 	int one = 1, rcvbuf = 8 << 20;
 	int fd;
 
-	fd = socket(AF_PACKET, SOCK_RAW, htons(o->ethertype));
+	fd = socket(AF_PACKET, SOCK_RAW, htons(o->fmt.ethertype));
 	if (fd < 0) {
 		perror("rawloop: socket(AF_PACKET)");
 		return -1;
@@ -334,65 +242,25 @@ static int get_ifinfo(int fd, const char *ifname, int *ifindex,
 
 struct rl_ctx {
 	const struct rl_opts *o;
-	struct rl_stats st;
-	unsigned char src[ETH_ALEN];
-	unsigned char *seen;	/* one flag per sequence number */
-	unsigned char *txf, *rxf, *want;
-	uint32_t run;
+	const struct frame_fmt *fmt;
+	struct frame_stats st;
+	unsigned char *txf, *rxf;
 	int fd, ifindex;
 };
-
-/* Check one received frame; returns 1 when it was one of ours. */
-static int check_frame(struct rl_ctx *c, size_t len)
-{
-	const struct rl_opts *o = c->o;
-	uint32_t seq;
-
-	if (len < RL_HDR_LEN || get_be32(c->rxf + ETH_HLEN) != RL_MAGIC ||
-	    get_be32(c->rxf + ETH_HLEN + 4) != c->run) {
-		c->st.foreign++;
-		return 0;
-	}
-	seq = get_be32(c->rxf + ETH_HLEN + 8);
-	c->st.received++;
-	c->st.rx_bytes += len;
-	if (seq >= c->st.sent) {
-		c->st.corrupt++;
-		if (o->verbose)
-			fprintf(stderr, "rawloop: bad sequence %u\n", seq);
-		return 1;
-	}
-	if (c->seen[seq]) {
-		c->st.dup++;
-		return 1;
-	}
-	c->seen[seq] = 1;
-	c->st.unique++;
-	build_frame(c->want, o, c->src, c->run, seq);
-	if (len != o->size || memcmp(c->want, c->rxf, len)) {
-		c->st.corrupt++;
-		if (o->verbose)
-			fprintf(stderr, "rawloop: frame %u corrupt (len %zu)\n",
-				seq, len);
-		return 1;
-	}
-	c->st.intact++;
-	return 1;
-}
 
 static int send_one(struct rl_ctx *c)
 {
 	struct sockaddr_ll to = {
 		.sll_family = AF_PACKET,
-		.sll_protocol = htons(c->o->ethertype),
+		.sll_protocol = htons(c->fmt->ethertype),
 		.sll_ifindex = c->ifindex,
 		.sll_halen = ETH_ALEN,
 	};
 	ssize_t n;
 
-	memcpy(to.sll_addr, c->o->dst, ETH_ALEN);
-	build_frame(c->txf, c->o, c->src, c->run, c->st.sent);
-	n = sendto(c->fd, c->txf, c->o->size, 0, (struct sockaddr *)&to,
+	memcpy(to.sll_addr, c->fmt->dst, ETH_ALEN);
+	frame_build(c->txf, c->fmt, c->st.sent);
+	n = sendto(c->fd, c->txf, c->fmt->size, 0, (struct sockaddr *)&to,
 		   sizeof(to));
 	if (n < 0) {
 		if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)
@@ -400,7 +268,7 @@ static int send_one(struct rl_ctx *c)
 		fprintf(stderr, "rawloop: sendto: %s\n", strerror(errno));
 		return -1;
 	}
-	if ((size_t)n != c->o->size) {
+	if ((size_t)n != c->fmt->size) {
 		fprintf(stderr, "rawloop: short send %zd\n", n);
 		return -1;
 	}
@@ -433,7 +301,7 @@ static int recv_some(struct rl_ctx *c, int wait_ms, long long *progress)
 	}
 	for (;;) {
 		fl = sizeof(from);
-		n = recvfrom(c->fd, c->rxf, RL_MAX_FRAME, MSG_DONTWAIT,
+		n = recvfrom(c->fd, c->rxf, FRAME_MAX_LEN, MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &fl);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -443,7 +311,7 @@ static int recv_some(struct rl_ctx *c, int wait_ms, long long *progress)
 		}
 		if (from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (check_frame(c, n))
+		if (frame_check(c->fmt, &c->st, c->rxf, n, c->o->verbose))
 			*progress = now_ms();
 	}
 }
@@ -479,13 +347,15 @@ int main(int argc, char **argv)
 {
 	struct rl_opts o = {
 		.count = 100,
-		.size = 64,
-		.ethertype = 0x88b5,
 		.timeout_ms = 2000,
 		.window = 32,
-		.pattern = PAT_SEQ,
+		.fmt = {
+			.size = 64,
+			.ethertype = 0x88b5,
+			.pattern = PAT_SEQ,
+		},
 	};
-	struct rl_ctx c = { .o = &o };
+	struct rl_ctx c = { .o = &o, .fmt = &o.fmt };
 	int ret = 2, r;
 
 	if (parse_args(argc, argv, &o))
@@ -496,45 +366,41 @@ int main(int argc, char **argv)
 		perror("rawloop: socket(AF_PACKET)");
 		return 2;
 	}
-	r = get_ifinfo(c.fd, o.ifname, &c.ifindex, c.src);
+	r = get_ifinfo(c.fd, o.ifname, &c.ifindex, o.fmt.src);
 	close(c.fd);
 	if (r)
 		return 2;
 	if (!o.have_dst)
-		memcpy(o.dst, c.src, ETH_ALEN);
+		memcpy(o.fmt.dst, o.fmt.src, ETH_ALEN);
 
 	c.fd = open_socket(&o, c.ifindex);
 	if (c.fd < 0)
 		return 2;
 
-	c.seen = calloc(o.count ? o.count : 1, 1);
-	c.txf = malloc(RL_MAX_FRAME);
-	c.rxf = malloc(RL_MAX_FRAME);
-	c.want = malloc(RL_MAX_FRAME);
-	if (!c.seen || !c.txf || !c.rxf || !c.want) {
+	c.st.seen = calloc(o.count ? o.count : 1, 1);
+	c.st.want = malloc(FRAME_MAX_LEN);
+	c.txf = malloc(FRAME_MAX_LEN);
+	c.rxf = malloc(FRAME_MAX_LEN);
+	if (!c.st.seen || !c.st.want || !c.txf || !c.rxf) {
 		fprintf(stderr, "rawloop: out of memory\n");
 		goto out;
 	}
-	c.run = (uint32_t)getpid() ^ (uint32_t)now_ms();
+	o.fmt.run = (uint32_t)getpid() ^ (uint32_t)now_ms();
 
 	r = run_loop(&c);
-	printf("sent %lu received %lu intact %lu corrupt %lu lost %lu",
-	       c.st.sent, c.st.received, c.st.intact, c.st.corrupt,
-	       c.st.sent - c.st.unique);
-	printf(" dup %lu foreign %lu tx_bytes %llu rx_bytes %llu\n",
-	       c.st.dup, c.st.foreign, c.st.tx_bytes, c.st.rx_bytes);
+	frame_print_stats(&c.st);
+	printf("\n");
 	if (r < 0)
 		ret = 2;
-	else if (c.st.sent == o.count && c.st.intact == o.count &&
-		 !c.st.corrupt && !c.st.dup)
+	else if (frame_all_intact(&c.st, o.count))
 		ret = 0;
 	else
 		ret = 1;
 out:
-	free(c.seen);
+	free(c.st.seen);
+	free(c.st.want);
 	free(c.txf);
 	free(c.rxf);
-	free(c.want);
 	close(c.fd);
 	return ret;
 }
