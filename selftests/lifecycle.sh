@@ -403,6 +403,13 @@ time.sleep(600)" "$dir/ready" &
 	fi
 }
 
+# kmalloc_over GROWTH: a kmalloc cache, or all of them, beyond tolerance.
+kmalloc_over() {
+	awk -v m=$MAX_CACHE -v t=$MAX_KMALLOC '$1 ~ /kmalloc-/ {
+		s += $2; if ($2 > m) over = 1 }
+	     END { exit !(over || s > t) }' "$1"
+}
+
 leak_check() {
 	local dir i fails=0 tag total over
 	dir=$(mktemp -d)
@@ -431,6 +438,22 @@ leak_check() {
 	t_eq "G: no device left after the cycles" "$(devs)" ""
 	growth "$dir/s0" "$dir/s1" >"$dir/grow"
 	t_diag "growth after $CYCLES cycles: $(paste -sd' ' - <"$dir/grow")"
+	if kmalloc_over "$dir/grow"; then
+		# The background (above) once reached +126 in kmalloc-96 even
+		# in the nine-sample minimum.  A leak grows as much again in a
+		# second round, a swing does not: judge what both rounds show.
+		for ((i = 0; i < CYCLES; i++)); do
+			cycle >/dev/null 2>&1 || true
+		done
+		snapshot "$dir/s2"
+		growth "$dir/s1" "$dir/s2" >"$dir/grow2"
+		t_diag "second round: $(paste -sd' ' - <"$dir/grow2")"
+		awk 'NR == FNR { a[$1] = $2; next }
+		     $1 in a { print $1, $2 < a[$1] ? $2 : a[$1] }' \
+			"$dir/grow" "$dir/grow2" >"$dir/grow.min"
+		mv "$dir/grow.min" "$dir/grow"
+		t_diag "growth in both rounds: $(paste -sd' ' - <"$dir/grow")"
+	fi
 
 	over=$(awk -v m=$MAX_CACHE '$1 ~ /kmalloc-/ && $2 > m' "$dir/grow")
 	t_eq "G: no kmalloc cache grew by more than $MAX_CACHE objects" \
