@@ -197,14 +197,17 @@ static void report(uint16_t port, const struct echo_opts *o,
 			      (const struct rte_ether_addr *)o->fmt.src);
 	frame_print_stats(st);
 	printf(" rate %.0f mac %s\n", rate, mac);
-	printf("ECHO-JSON {\"sent\":%lu,\"received\":%lu,\"intact\":%lu,"
-	       "\"corrupt\":%lu,\"lost\":%lu,\"dup\":%lu,\"size\":%u,"
-	       "\"ms\":%lld,\"rate\":%.0f,\"mac\":\"%s\","
-	       "\"port_ipackets\":%" PRIu64 ",\"port_opackets\":%" PRIu64
-	       ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64
-	       "}\n", st->sent, st->received, st->intact, st->corrupt,
-	       st->sent - st->unique, st->dup, o->fmt.size, ms, rate, mac,
-	       es.ipackets, es.opackets, es.ierrors, es.rx_nombuf);
+	printf("ECHO-JSON {\"sent\":%lu,\"received\":%lu,\"intact\":%lu,",
+	       st->sent, st->received, st->intact);
+	printf("\"corrupt\":%lu,\"lost\":%lu,\"dup\":%lu,\"size\":%u,",
+	       st->corrupt, st->sent - st->unique, st->dup, o->fmt.size);
+	printf("\"ms\":%lld,\"rate\":%.0f,\"mac\":\"%s\",", ms, rate, mac);
+	printf("\"port_ipackets\":%llu,\"port_opackets\":%llu,",
+	       (unsigned long long)es.ipackets,
+	       (unsigned long long)es.opackets);
+	printf("\"port_ierrors\":%llu,\"port_rx_nombuf\":%llu}\n",
+	       (unsigned long long)es.ierrors,
+	       (unsigned long long)es.rx_nombuf);
 	fflush(stdout);
 }
 
@@ -230,7 +233,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (parse_args(argc - n, argv + n, &o)) {
-		fprintf(stderr, "usage: dpdk-echo EAL-OPTIONS -- [-c COUNT] [-s SIZE] [-w WINDOW] [-t TIMEOUT_MS] [-p seq|zero|ones|random]\n");
+		fprintf(stderr, "usage: dpdk-echo EAL-OPTIONS -- [-c COUNT] [-s SIZE]\n");
+		fprintf(stderr, "       [-w WINDOW] [-t TIMEOUT_MS] [-p seq|zero|ones|random]\n");
 		goto out_eal;
 	}
 	if (!rte_eth_dev_is_valid_port(port)) {

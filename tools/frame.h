@@ -20,6 +20,10 @@
 #define FRAME_HDR_LEN	(FRAME_ETH_HLEN + 12)	/* + magic, run, seq */
 #define FRAME_MAX_LEN	65535
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 enum frame_pattern { PAT_SEQ, PAT_ZERO, PAT_ONES, PAT_RANDOM };
 
 /* What every frame of one run has in common. */
@@ -45,7 +49,7 @@ static inline int frame_parse_pattern(const char *s, enum frame_pattern *p)
 	static const char * const names[] = { "seq", "zero", "ones", "random" };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcmp(s, names[i])) {
 			*p = (enum frame_pattern)i;
 			return 0;
