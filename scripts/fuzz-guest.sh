@@ -95,7 +95,7 @@ for d in /sys/bus/vdpa/devices/*; do
 		failed=$((failed + 1))
 	fi
 done
-for m in vhost_vdpa $VDPA_MODULES; do
+for m in $VDPA_MODULES; do
 	[ -d "/sys/module/$m" ] || continue
 	if ! rmmod "$m"; then
 		echo "fuzz: rmmod $m failed (refcount $(cat "/sys/module/$m/refcnt"))"

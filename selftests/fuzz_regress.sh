@@ -74,7 +74,7 @@ done
 t_check "delete regress-net" vdpa dev del regress-net
 t_check "delete regress-blk" vdpa dev del regress-blk
 t_eq "no device left" "$(ls /sys/bus/vdpa/devices)" ""
-for m in vhost_vdpa $VDPA_MODULES; do
+for m in $VDPA_MODULES; do
 	[ -d "/sys/module/$m" ] && t_check "rmmod $m" rmmod "$m"
 done
 t_done
