@@ -215,6 +215,45 @@ t_check "a multicast group joined on the device receives" \
 	wait_for 5 grep -q joined "$TMP.mc"
 kill "$mc" 2>/dev/null
 
+# --- The receive filter virtio_net sets (CTRL_RX) -----------------------
+# sent_to DST: frames the receive queues returned for 5 frames from the
+# peer to DST (a few more when the peer also sends ARP meanwhile).
+sent_to() {
+	local before
+
+	before=$(vsum completed_desc 0 2)
+	in_ns timeout 10 "$RAWLOOP" -i "$PEER" -d "$1" -c 5 -t 300 >/dev/null 2>&1
+	sleep 0.5
+	echo $(($(vsum completed_desc 0 2) - before))
+}
+
+lower_promisc() {
+	[ "$(ip -d -j link show "$LOWER" | jq -r '.[0].promiscuity')" = "$1" ]
+}
+
+t_eq "virtio_net negotiated CTRL_RX" \
+	"$(cut -c19 "/sys/class/net/$ND/device/features")" 1
+n=$(sent_to 01:00:5e:09:09:09)
+t_check "a group not joined: not delivered ($n)" test "$n" -lt 5
+ip link set "$ND" allmulticast on
+sleep 1
+n=$(sent_to 01:00:5e:09:09:09)
+t_check "allmulticast on: delivered ($n)" test "$n" -ge 5
+ip link set "$ND" allmulticast off
+ip link set "$ND" promisc on
+t_check "promisc on: the veth becomes promiscuous" wait_for 10 lower_promisc 1
+n=$(sent_to 02:00:00:00:99:99)
+t_check "promisc on: another unicast address is delivered ($n)" \
+	test "$n" -ge 5
+ip link set "$ND" promisc off
+t_check "promisc off: the veth is not" wait_for 10 lower_promisc 0
+n=$(sent_to 02:00:00:00:99:99)
+t_check "promisc off: not delivered ($n)" test "$n" -lt 5
+bridge fdb add 02:00:00:00:99:98 dev "$ND"
+t_check "a second unicast address: refused, the veth has no filter" \
+	bash -c "sleep 1; dmesg | tail -5 | grep -q 'MAC table refused'"
+bridge fdb del 02:00:00:00:99:98 dev "$ND"
+
 t_check "two queue pairs in use" ethtool -L "$ND" combined 2
 tx3=$(vstat 3 received_desc)
 taskset -c 1 busybox ping -c 5 -W 5 "$PEER_IP" >/dev/null

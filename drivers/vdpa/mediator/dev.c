@@ -29,6 +29,7 @@
 			 BIT_ULL(VIRTIO_NET_F_HOST_ECN) | \
 			 BIT_ULL(VIRTIO_NET_F_STATUS) | \
 			 BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | \
+			 BIT_ULL(VIRTIO_NET_F_CTRL_RX) | \
 			 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
 			 BIT_ULL(VIRTIO_NET_F_MQ))
 
@@ -68,11 +69,16 @@ static bool med_lower_filters(const struct net_device *netdev)
 	       netdev->netdev_ops->ndo_set_rx_mode;
 }
 
-/*
- * Let the lower device receive frames for @mac: its own address, or one
- * added to its unicast filter.  Returns 0 or -EOPNOTSUPP when it cannot.
+/**
+ * med_mac_claim() - let the lower device receive frames for an address
+ * @med: the device
+ * @mac: a unicast address: the lower's own, or one its unicast filter
+ *	takes (until med_mac_release())
+ *
+ * Context: process context.
+ * Return: 0, -EOPNOTSUPP when the lower cannot, -ENOMEM.
  */
-static int med_mac_claim(struct med_dev *med, const u8 *mac)
+int med_mac_claim(struct med_dev *med, const u8 *mac)
 {
 	struct net_device *lower = med->lower->netdev;
 
@@ -83,7 +89,14 @@ static int med_mac_claim(struct med_dev *med, const u8 *mac)
 	return dev_uc_add(lower, mac);
 }
 
-static void med_mac_release(struct med_dev *med, const u8 *mac)
+/**
+ * med_mac_release() - undo med_mac_claim()
+ * @med: the device
+ * @mac: the address it claimed
+ *
+ * Context: process context.
+ */
+void med_mac_release(struct med_dev *med, const u8 *mac)
 {
 	struct net_device *lower = med->lower->netdev;
 
@@ -123,6 +136,12 @@ static int med_set_mac(struct vdpasim *sim, const u8 *mac)
 	return ret;
 }
 
+static const struct vdpasim_net_ctrl med_ctrl = {
+	.set_mac = med_set_mac,
+	.set_rx = med_set_rx,
+	.set_mac_table = med_set_mac_table,
+};
+
 static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 			  unsigned int budget)
 {
@@ -139,7 +158,7 @@ static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 	case VDPASIM_NET_CVQ:
 		pairs = med->cur_vqp;
 		n = vdpasim_net_cvq(sim, vq, budget, med->max_vqp,
-				    &med->cur_vqp, med_set_mac);
+				    &med->cur_vqp, &med_ctrl);
 		/*
 		 * New pairs were left idle, with notifications off: another
 		 * pass serves what they already hold.
@@ -196,6 +215,7 @@ static void med_reset(struct vdpasim *sim)
 	if (med_mac_set(med, med->mac_init))
 		dev_warn(&sim->vdpa.dev, "cannot restore MAC %pM\n",
 			 med->mac_init);
+	med_filter_reset(med);
 	WRITE_ONCE(med->cur_vqp, 1);
 	med_rx_purge(med);
 }
@@ -383,6 +403,7 @@ static int med_dev_init(struct med_dev *med, struct med_lower *lower,
 	med->max_vqp = vqp;
 	timer_setup(&med->tx_timer, med_tx_timer, 0);
 	INIT_WORK(&med->link_work, med_link_work);
+	med_filter_init(med);
 	ret = med_alloc_queues(med);
 	if (ret)
 		return ret;
@@ -410,6 +431,7 @@ static void med_dev_remove(struct med_dev *med)
 	get_device(&vdpa->dev);
 	_vdpa_unregister_device(vdpa);
 	del_timer_sync(&med->tx_timer);
+	med_filter_exit(med);
 	med_mac_release(med, med->mac);
 	put_device(&vdpa->dev);
 }

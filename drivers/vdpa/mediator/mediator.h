@@ -56,6 +56,25 @@ struct med_queue {
 struct med_lower;
 
 /**
+ * struct med_filter - what the device receives besides frames for its MAC
+ *	address and broadcast (VIRTIO_NET_F_CTRL_RX)
+ * @rcu: frees a replaced filter after the rx handlers that may read it
+ * @promisc: every frame the lower receives
+ * @allmulti: every multicast frame
+ * @uc: unicast addresses of MAC_TABLE_SET (never more than fit)
+ * @mc: multicast addresses of MAC_TABLE_SET (more than fit: all)
+ *
+ * Never changed once published (&med_dev.filter): replaced whole.
+ */
+struct med_filter {
+	struct rcu_head rcu;
+	bool promisc;
+	bool allmulti;
+	struct vdpasim_mac_table uc;
+	struct vdpasim_mac_table mc;
+};
+
+/**
  * struct med_dev - a mediator device
  * @sim: the software-device core; must stay the first member
  * @lower: the lower device's entry; set at creation
@@ -70,6 +89,10 @@ struct med_lower;
  * @tx_timer: re-runs transmission once a stopped lower queue may have
  *	restarted
  * @link_work: follows the lower's link state (netdev notifier)
+ * @filter: the receive filter; replaced under &vdpasim.lock, read under
+ *	RCU by the receive handler
+ * @promisc_work: makes the lower promiscuous or not, as @filter is
+ * @lower_promisc: the device made the lower promiscuous; under RTNL
  *
  * @mac_init, @mtu, @max_vqp, @rxq and @txq (the pointers) are set at
  * creation; @mac, @cur_vqp and @link_up are written under &vdpasim.lock
@@ -88,6 +111,9 @@ struct med_dev {
 	struct med_queue *txq;
 	struct timer_list tx_timer;
 	struct work_struct link_work;
+	struct med_filter __rcu *filter;
+	struct work_struct promisc_work;
+	bool lower_promisc;
 };
 
 static_assert(offsetof(struct med_dev, sim) == 0);
@@ -135,6 +161,17 @@ extern const struct vdpa_mgmtdev_ops med_mgmtdev_ops;
 void med_link_changed(struct med_lower *lower);
 void med_detach(struct med_lower *lower);
 void med_devices_wait(void);
+int med_mac_claim(struct med_dev *med, const u8 *mac);
+void med_mac_release(struct med_dev *med, const u8 *mac);
+
+/* filter.c */
+bool med_filter_wants(struct med_dev *med, const u8 *dest, bool *take);
+int med_set_rx(struct vdpasim *sim, u8 cmd, bool on);
+int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
+		      const struct vdpasim_mac_table *mc);
+void med_filter_reset(struct med_dev *med);
+void med_filter_init(struct med_dev *med);
+void med_filter_exit(struct med_dev *med);
 
 /* tx.c */
 int med_tx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,

@@ -29,38 +29,31 @@ static u16 med_rx_pair(struct med_dev *med, struct sk_buff *skb)
 	return skb_get_hash(skb) % pairs;
 }
 
-/* Whether the device takes a frame sent to @dest. */
-static bool med_rx_wanted(struct med_dev *med, const u8 *dest)
-{
-	return is_multicast_ether_addr(dest) || ether_addr_equal(dest, med->mac);
-}
-
 /**
  * med_rx_handler() - the lower device's rx handler
  * @pskb: the received frame
  *
- * Takes the frames for the device (see above) and queues them for the
- * datapath thread.  A frame the device wants but cannot queue is counted
- * and dropped.  The device's MAC address is read without a lock: a frame
- * received while the driver changes it is filtered by the old or the new
- * one.
+ * Takes the frames for the device (see above and filter.c) and queues
+ * them for the datapath thread.  A frame the device wants but cannot
+ * queue is counted and dropped.  The device's MAC address is read without
+ * a lock: a frame received while the driver changes it is filtered by the
+ * old or the new one.
  *
  * Context: softirq, RCU read side (the lower's receive path).
- * Return: RX_HANDLER_CONSUMED for a unicast frame of the device, else
- * RX_HANDLER_PASS.
+ * Return: RX_HANDLER_CONSUMED for a unicast frame of the device's
+ * addresses, else RX_HANDLER_PASS.
  */
 rx_handler_result_t med_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	struct med_lower *lower = rcu_dereference(skb->dev->rx_handler_data);
 	struct med_dev *med = rcu_dereference(lower->med);
-	bool unicast;
 	struct med_queue *q;
+	bool take;
 
 	if (!med || skb->pkt_type == PACKET_LOOPBACK ||
-	    !med_rx_wanted(med, eth_hdr(skb)->h_dest))
+	    !med_filter_wants(med, eth_hdr(skb)->h_dest, &take))
 		return RX_HANDLER_PASS;
-	unicast = !is_multicast_ether_addr(eth_hdr(skb)->h_dest);
 	q = &med->rxq[med_rx_pair(med, skb)];
 	if (!(READ_ONCE(med->sim.status) & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		med_count_drop(q, MED_DROP_NOT_RUNNING);
@@ -70,11 +63,11 @@ rx_handler_result_t med_rx_handler(struct sk_buff **pskb)
 		med_count_drop(q, MED_DROP_BACKLOG);
 		goto done;
 	}
-	skb = unicast ? skb_share_check(skb, GFP_ATOMIC) :
-			skb_clone(skb, GFP_ATOMIC);
+	skb = take ? skb_share_check(skb, GFP_ATOMIC) :
+		     skb_clone(skb, GFP_ATOMIC);
 	if (!skb) {
 		med_count_drop(q, MED_DROP_NOMEM);
-		return unicast ? RX_HANDLER_CONSUMED : RX_HANDLER_PASS;
+		return take ? RX_HANDLER_CONSUMED : RX_HANDLER_PASS;
 	}
 	/*
 	 * A frame from a local sender (veth) stops charging its socket: a
@@ -85,10 +78,10 @@ rx_handler_result_t med_rx_handler(struct sk_buff **pskb)
 	skb_push(skb, skb->data - skb_mac_header(skb));
 	skb_queue_tail(&q->backlog, skb);
 	vdpasim_schedule(&med->sim);
-	return unicast ? RX_HANDLER_CONSUMED : RX_HANDLER_PASS;
+	return take ? RX_HANDLER_CONSUMED : RX_HANDLER_PASS;
 
 done:
-	if (!unicast)
+	if (!take)
 		return RX_HANDLER_PASS;
 	kfree_skb(skb);
 	return RX_HANDLER_CONSUMED;

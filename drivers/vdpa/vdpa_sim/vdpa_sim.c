@@ -1321,6 +1321,7 @@ static int vdpasim_alloc_state(struct vdpasim *sim)
 
 /* Net features that only make sense with a control queue. */
 #define VDPASIM_NET_CVQ_FEATURES (BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) | \
+				  BIT_ULL(VIRTIO_NET_F_CTRL_RX) | \
 				  BIT_ULL(VIRTIO_NET_F_MQ))
 
 /**
@@ -1358,7 +1359,7 @@ int vdpasim_net_features(struct device *dev, const char *name,
 	if ((f & VDPASIM_NET_CVQ_FEATURES) &&
 	    !(f & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))) {
 		dev_warn(dev,
-			 "%s: device_features 0x%llx: MQ and CTRL_MAC_ADDR need CTRL_VQ\n",
+			 "%s: device_features 0x%llx: MQ, CTRL_RX and CTRL_MAC_ADDR need CTRL_VQ\n",
 			 name, f);
 		return -EINVAL;
 	}
@@ -1369,7 +1370,7 @@ EXPORT_SYMBOL_GPL(vdpasim_net_features);
 
 static virtio_net_ctrl_ack
 vdpasim_net_ctrl_mac(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
-		     int (*set_mac)(struct vdpasim *sim, const u8 *mac))
+		     const struct vdpasim_net_ctrl *ctrl)
 {
 	u8 mac[ETH_ALEN];
 
@@ -1377,7 +1378,66 @@ vdpasim_net_ctrl_mac(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
 	    vdpasim_pull(cvq, mac, sizeof(mac)) != (ssize_t)sizeof(mac) ||
 	    !is_valid_ether_addr(mac))
 		return VIRTIO_NET_ERR;
-	return set_mac(sim, mac) ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
+	return ctrl->set_mac(sim, mac) ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
+}
+
+/*
+ * Read one table of MAC_TABLE_SET: a 32-bit count, then the addresses.
+ * Those past VDPASIM_MAC_TABLE_MAX are skipped unread.
+ */
+static int vdpasim_net_mac_table(struct vdpasim *sim,
+				 struct vdpasim_virtqueue *cvq,
+				 struct vdpasim_mac_table *t)
+{
+	__virtio32 n;
+	u32 i, kept;
+
+	if (vdpasim_pull(cvq, &n, sizeof(n)) != sizeof(n))
+		return -EINVAL;
+	t->n = vdpasim32_to_cpu(sim, n);
+	if (t->n > vringh_kiov_length(&cvq->riov) / ETH_ALEN)
+		return -EINVAL;
+	kept = min_t(u32, t->n, VDPASIM_MAC_TABLE_MAX);
+	for (i = 0; i < kept; i++)
+		if (vdpasim_pull(cvq, t->addr[i], ETH_ALEN) != ETH_ALEN)
+			return -EINVAL;
+	vringh_kiov_advance(&cvq->riov, (size_t)(t->n - kept) * ETH_ALEN);
+	return 0;
+}
+
+static virtio_net_ctrl_ack
+vdpasim_net_ctrl_mac_table(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
+			   const struct vdpasim_net_ctrl *ctrl)
+{
+	struct vdpasim_mac_table *uc, *mc;
+	virtio_net_ctrl_ack ack = VIRTIO_NET_ERR;
+
+	if (!ctrl->set_mac_table ||
+	    !vdpasim_has_feature(sim, VIRTIO_NET_F_CTRL_RX))
+		return VIRTIO_NET_ERR;
+	uc = kmalloc(sizeof(*uc), GFP_KERNEL);
+	mc = kmalloc(sizeof(*mc), GFP_KERNEL);
+	if (uc && mc && !vdpasim_net_mac_table(sim, cvq, uc) &&
+	    !vdpasim_net_mac_table(sim, cvq, mc) &&
+	    !ctrl->set_mac_table(sim, uc, mc))
+		ack = VIRTIO_NET_OK;
+	kfree(uc);
+	kfree(mc);
+	return ack;
+}
+
+static virtio_net_ctrl_ack
+vdpasim_net_ctrl_rx(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
+		    u8 cmd, const struct vdpasim_net_ctrl *ctrl)
+{
+	u8 on;
+
+	if (!ctrl->set_rx || !vdpasim_has_feature(sim, VIRTIO_NET_F_CTRL_RX) ||
+	    (cmd != VIRTIO_NET_CTRL_RX_PROMISC &&
+	     cmd != VIRTIO_NET_CTRL_RX_ALLMULTI) ||
+	    vdpasim_pull(cvq, &on, sizeof(on)) != sizeof(on))
+		return VIRTIO_NET_ERR;
+	return ctrl->set_rx(sim, cmd, on) ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
 }
 
 static virtio_net_ctrl_ack
@@ -1404,20 +1464,20 @@ vdpasim_net_ctrl_mq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
  * @budget: most commands to serve
  * @max_vqp: queue pairs the device has
  * @cur_vqp: queue pairs in use; VQ_PAIRS_SET writes it (WRITE_ONCE())
- * @set_mac: applies the valid unicast address of MAC_ADDR_SET; 0 or a
- *	negative errno (the command then fails)
+ * @ctrl: what the device does with the other commands
  *
- * Executes MAC_ADDR_SET (with CTRL_MAC_ADDR) and VQ_PAIRS_SET (with MQ);
- * any other or short command is answered VIRTIO_NET_ERR.
+ * Executes MAC_ADDR_SET (with CTRL_MAC_ADDR), VQ_PAIRS_SET (with MQ), and
+ * with CTRL_RX the PROMISC, ALLMULTI and MAC_TABLE_SET commands, if @ctrl
+ * has them; any other or short command is answered VIRTIO_NET_ERR.
  *
  * Context: the datapath thread, with &vdpasim.lock held.
  * Return: commands served, or a negative errno if the ring is broken.
  */
 int vdpasim_net_cvq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
 		    unsigned int budget, u16 max_vqp, u16 *cur_vqp,
-		    int (*set_mac)(struct vdpasim *sim, const u8 *mac))
+		    const struct vdpasim_net_ctrl *ctrl)
 {
-	struct virtio_net_ctrl_hdr ctrl;
+	struct virtio_net_ctrl_hdr hdr;
 	virtio_net_ctrl_ack ack;
 	unsigned int n;
 	int ret = 0;
@@ -1427,13 +1487,18 @@ int vdpasim_net_cvq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
 		if (ret <= 0)
 			break;
 		ack = VIRTIO_NET_ERR;
-		if (vdpasim_pull(cvq, &ctrl, sizeof(ctrl)) != sizeof(ctrl))
-			ctrl.class = 0xff;	/* no such class */
-		if (ctrl.class == VIRTIO_NET_CTRL_MAC &&
-		    ctrl.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
-			ack = vdpasim_net_ctrl_mac(sim, cvq, set_mac);
-		else if (ctrl.class == VIRTIO_NET_CTRL_MQ &&
-			 ctrl.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+		if (vdpasim_pull(cvq, &hdr, sizeof(hdr)) != sizeof(hdr))
+			hdr.class = 0xff;	/* no such class */
+		if (hdr.class == VIRTIO_NET_CTRL_MAC &&
+		    hdr.cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET)
+			ack = vdpasim_net_ctrl_mac(sim, cvq, ctrl);
+		else if (hdr.class == VIRTIO_NET_CTRL_MAC &&
+			 hdr.cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET)
+			ack = vdpasim_net_ctrl_mac_table(sim, cvq, ctrl);
+		else if (hdr.class == VIRTIO_NET_CTRL_RX)
+			ack = vdpasim_net_ctrl_rx(sim, cvq, hdr.cmd, ctrl);
+		else if (hdr.class == VIRTIO_NET_CTRL_MQ &&
+			 hdr.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
 			ack = vdpasim_net_ctrl_mq(sim, cvq, max_vqp, cur_vqp);
 		ret = vdpasim_vq_put_status(sim, cvq, ack);
 		if (ret)

@@ -298,9 +298,46 @@ vdpasim_net_queue_role(u64 features, u16 idx, u16 max_vqp, u16 cur_vqp)
 	return idx & 1 ? VDPASIM_NET_TX : VDPASIM_NET_RX;
 }
 
+/* Addresses of one MAC_TABLE_SET table kept; a longer one overflows. */
+#define VDPASIM_MAC_TABLE_MAX	32
+
+/**
+ * struct vdpasim_mac_table - one table of a MAC_TABLE_SET command
+ * @n: addresses the driver sent
+ * @addr: the first min(@n, %VDPASIM_MAC_TABLE_MAX) of them; a table of
+ *	more stands for "every address of this kind" (the spec leaves the
+ *	table size to the device; this is what a device that cannot hold
+ *	them all does)
+ */
+struct vdpasim_mac_table {
+	u32 n;
+	u8 addr[VDPASIM_MAC_TABLE_MAX][ETH_ALEN];
+};
+
+/**
+ * struct vdpasim_net_ctrl - what a virtio-net device does with control
+ *	commands; each returns 0, or a negative errno and the command fails
+ * @set_mac: MAC_ADDR_SET (with CTRL_MAC_ADDR): use the valid unicast
+ *	address @mac
+ * @set_rx: RX class (with CTRL_RX): @cmd is VIRTIO_NET_CTRL_RX_PROMISC or
+ *	_ALLMULTI, turned @on or off; NULL for a device without CTRL_RX
+ * @set_mac_table: MAC_TABLE_SET (with CTRL_RX): receive for the unicast
+ *	addresses of @uc and the multicast ones of @mc as well; NULL for a
+ *	device without CTRL_RX
+ *
+ * Called from the datapath thread with &vdpasim.lock held.
+ */
+struct vdpasim_net_ctrl {
+	int (*set_mac)(struct vdpasim *sim, const u8 *mac);
+	int (*set_rx)(struct vdpasim *sim, u8 cmd, bool on);
+	int (*set_mac_table)(struct vdpasim *sim,
+			     const struct vdpasim_mac_table *uc,
+			     const struct vdpasim_mac_table *mc);
+};
+
 int vdpasim_net_cvq(struct vdpasim *sim, struct vdpasim_virtqueue *cvq,
 		    unsigned int budget, u16 max_vqp, u16 *cur_vqp,
-		    int (*set_mac)(struct vdpasim *sim, const u8 *mac));
+		    const struct vdpasim_net_ctrl *ctrl);
 int vdpasim_net_features(struct device *dev, const char *name,
 			 const struct vdpa_dev_set_config *config, u64 offered,
 			 u64 *features);

@@ -269,6 +269,10 @@ static int vdpasim_net_set_mac(struct vdpasim *sim, const u8 *mac)
 	return 0;
 }
 
+static const struct vdpasim_net_ctrl vdpasim_net_ctrl = {
+	.set_mac = vdpasim_net_set_mac,
+};
+
 static int vdpasim_net_process_vq(struct vdpasim *sim,
 				  struct vdpasim_virtqueue *vq,
 				  unsigned int budget)
@@ -282,7 +286,7 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 		return vdpasim_net_tx(net, vq, budget);
 	case VDPASIM_NET_CVQ:
 		n = vdpasim_net_cvq(sim, vq, budget, net->max_vqp,
-				    &net->cur_vqp, vdpasim_net_set_mac);
+				    &net->cur_vqp, &vdpasim_net_ctrl);
 		/*
 		 * VQ_PAIRS_SET changed which transmit queues are served:
 		 * another pass serves what the new ones already hold.

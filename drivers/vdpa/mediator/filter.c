@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive filter: what the device takes from the lower device beyond the
+ * frames for its own MAC address, as the driver sets it with the control
+ * commands of VIRTIO_NET_F_CTRL_RX (promiscuous, all-multicast, the
+ * unicast and multicast tables).
+ *
+ * The filter is a snapshot published with RCU: the rx handler reads it in
+ * softirq, the datapath thread replaces it whole under &vdpasim.lock.  The
+ * lower receives for the table's addresses: unicast ones through its
+ * unicast filter (refused when it has none, as for the device's own MAC),
+ * multicast ones through its multicast list.  Promiscuous mode makes the
+ * lower promiscuous too, from a work item: that needs RTNL, which the
+ * datapath thread must never wait for (virtio_net sends its control
+ * commands under RTNL and spins until the thread has answered).  A lower
+ * that cannot be promiscuous (ENA) still gives the device every frame it
+ * receives.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+
+#include "mediator.h"
+
+/*
+ * After a reset: the device's own address, broadcast and all multicast.
+ * Shared by every device and never written (not const: RCU publishes it).
+ */
+static struct med_filter med_filter_default = {
+	.allmulti = true,
+};
+
+/* Whether @t holds @addr. */
+static bool med_table_has(const struct vdpasim_mac_table *t, const u8 *addr)
+{
+	u32 i, n = min_t(u32, t->n, VDPASIM_MAC_TABLE_MAX);
+
+	for (i = 0; i < n; i++)
+		if (ether_addr_equal(t->addr[i], addr))
+			return true;
+	return false;
+}
+
+/**
+ * med_filter_wants() - whether the device receives a frame
+ * @med: the device
+ * @dest: the frame's destination address
+ * @take: set to true when the frame is the device's alone (the host
+ *	stack does not get it), false when the device gets a copy
+ *
+ * Context: RCU read side (the rx handler).
+ * Return: true if the device receives the frame.
+ */
+bool med_filter_wants(struct med_dev *med, const u8 *dest, bool *take)
+{
+	const struct med_filter *f = rcu_dereference(med->filter);
+
+	*take = false;
+	if (is_multicast_ether_addr(dest))
+		return is_broadcast_ether_addr(dest) || f->allmulti ||
+		       f->promisc || f->mc.n > VDPASIM_MAC_TABLE_MAX ||
+		       med_table_has(&f->mc, dest);
+	if (ether_addr_equal(dest, med->mac) || med_table_has(&f->uc, dest)) {
+		*take = true;
+		return true;
+	}
+	return f->promisc;
+}
+
+/* Let the lower receive for @f's addresses; undone on failure. */
+static int med_filter_claim(struct med_dev *med, const struct med_filter *f)
+{
+	struct net_device *lower = med->lower->netdev;
+	u32 u, m, mc_n = min_t(u32, f->mc.n, VDPASIM_MAC_TABLE_MAX);
+	int ret;
+
+	for (u = 0; u < f->uc.n; u++) {
+		ret = med_mac_claim(med, f->uc.addr[u]);
+		if (ret)
+			goto undo_uc;
+	}
+	for (m = 0; m < mc_n; m++) {
+		ret = dev_mc_add(lower, f->mc.addr[m]);
+		if (ret)
+			goto undo_mc;
+	}
+	return 0;
+
+undo_mc:
+	while (m--)
+		dev_mc_del(lower, f->mc.addr[m]);
+undo_uc:
+	while (u--)
+		med_mac_release(med, f->uc.addr[u]);
+	return ret;
+}
+
+static void med_filter_release(struct med_dev *med, const struct med_filter *f)
+{
+	struct net_device *lower = med->lower->netdev;
+	u32 i;
+
+	for (i = 0; i < f->uc.n; i++)
+		med_mac_release(med, f->uc.addr[i]);
+	for (i = 0; i < f->mc.n && i < VDPASIM_MAC_TABLE_MAX; i++)
+		dev_mc_del(lower, f->mc.addr[i]);
+}
+
+/* Publish @next (claimed), release and free the filter it replaces. */
+static void med_filter_publish(struct med_dev *med, struct med_filter *next)
+{
+	struct med_filter *old = rcu_dereference_protected(med->filter,
+					lockdep_is_held(&med->sim.lock));
+	bool promisc = old->promisc;
+
+	rcu_assign_pointer(med->filter, next);
+	med_filter_release(med, old);
+	if (old != &med_filter_default)
+		kfree_rcu(old, rcu);
+	if (next->promisc != promisc)
+		schedule_work(&med->promisc_work);
+}
+
+/* A copy of the filter in use, to change. Caller holds &vdpasim.lock. */
+static struct med_filter *med_filter_copy(struct med_dev *med)
+{
+	const struct med_filter *f = rcu_dereference_protected(med->filter,
+					lockdep_is_held(&med->sim.lock));
+
+	return kmemdup(f, sizeof(*f), GFP_KERNEL);
+}
+
+/**
+ * med_set_rx() - the control command PROMISC or ALLMULTI
+ * @sim: the device
+ * @cmd: VIRTIO_NET_CTRL_RX_PROMISC or VIRTIO_NET_CTRL_RX_ALLMULTI
+ * @on: turn it on or off
+ *
+ * Context: the datapath thread, with &vdpasim.lock held.
+ * Return: 0, or -ENOMEM.
+ */
+int med_set_rx(struct vdpasim *sim, u8 cmd, bool on)
+{
+	struct med_dev *med = sim_to_med(sim);
+	struct med_filter *next = med_filter_copy(med);
+
+	if (!next)
+		return -ENOMEM;
+	if (cmd == VIRTIO_NET_CTRL_RX_PROMISC)
+		next->promisc = on;
+	else
+		next->allmulti = on;
+	/* The same addresses: claim them again for the new snapshot. */
+	if (med_filter_claim(med, next)) {
+		kfree(next);
+		return -ENOMEM;
+	}
+	med_filter_publish(med, next);
+	return 0;
+}
+
+/**
+ * med_set_mac_table() - the control command MAC_TABLE_SET
+ * @sim: the device
+ * @uc: unicast addresses to receive for besides the device's own
+ * @mc: multicast addresses to receive for (all, if more than fit)
+ *
+ * Context: the datapath thread, with &vdpasim.lock held.
+ * Return: 0; -EOPNOTSUPP when the lower cannot receive for the unicast
+ * addresses (no unicast filter, or more than fit); -ENOMEM.
+ */
+int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
+		      const struct vdpasim_mac_table *mc)
+{
+	struct med_dev *med = sim_to_med(sim);
+	struct med_filter *next;
+	int ret;
+
+	if (uc->n > VDPASIM_MAC_TABLE_MAX) {
+		dev_warn_ratelimited(&sim->vdpa.dev,
+				     "MAC table of %u unicast addresses refused: at most %u\n",
+				     uc->n, VDPASIM_MAC_TABLE_MAX);
+		return -EOPNOTSUPP;
+	}
+	next = med_filter_copy(med);
+	if (!next)
+		return -ENOMEM;
+	next->uc = *uc;
+	next->mc = *mc;
+	ret = med_filter_claim(med, next);
+	if (ret) {
+		dev_warn_ratelimited(&sim->vdpa.dev,
+				     "MAC table refused: %s cannot receive for its addresses (%d)\n",
+				     med->lower->netdev->name, ret);
+		kfree(next);
+		return ret;
+	}
+	med_filter_publish(med, next);
+	return 0;
+}
+
+/**
+ * med_filter_reset() - back to the filter after creation
+ * @med: the device
+ *
+ * Context: process context, &vdpasim.lock held (or the device not yet
+ * registered).
+ */
+void med_filter_reset(struct med_dev *med)
+{
+	if (rcu_access_pointer(med->filter) != &med_filter_default)
+		med_filter_publish(med, &med_filter_default);
+}
+
+/* Make the lower promiscuous while the filter is (RTNL). */
+static void med_promisc_work(struct work_struct *work)
+{
+	struct med_dev *med = container_of(work, struct med_dev, promisc_work);
+	struct net_device *lower = med->lower->netdev;
+	bool want;
+	int ret;
+
+	rtnl_lock();
+	rcu_read_lock();
+	want = rcu_dereference(med->filter)->promisc;
+	rcu_read_unlock();
+	if (med->lower->gone) {
+		/* An unregistered lower is not changed any more. */
+		med->lower_promisc = false;
+	} else if (want != med->lower_promisc) {
+		ret = dev_set_promiscuity(lower, want ? 1 : -1);
+		if (!ret)
+			med->lower_promisc = want;
+		else
+			dev_warn(&med->sim.vdpa.dev,
+				 "%s: promiscuous mode not changed: %d\n",
+				 lower->name, ret);
+	}
+	rtnl_unlock();
+}
+
+/**
+ * med_filter_init() - the filter of a new device
+ * @med: the device
+ *
+ * Context: process context, before the device is registered.
+ */
+void med_filter_init(struct med_dev *med)
+{
+	RCU_INIT_POINTER(med->filter, &med_filter_default);
+	INIT_WORK(&med->promisc_work, med_promisc_work);
+}
+
+/**
+ * med_filter_exit() - the device goes: its addresses and promiscuous
+ *	mode leave the lower
+ * @med: the device
+ *
+ * Context: process context, the device unregistered.
+ */
+void med_filter_exit(struct med_dev *med)
+{
+	mutex_lock(&med->sim.lock);
+	med_filter_reset(med);
+	mutex_unlock(&med->sim.lock);
+	cancel_work_sync(&med->promisc_work);
+	rtnl_lock();
+	if (med->lower_promisc && !med->lower->gone)
+		dev_set_promiscuity(med->lower->netdev, -1);
+	med->lower_promisc = false;
+	rtnl_unlock();
+}
