@@ -401,6 +401,16 @@ t_eq "its management device is its parent device" "$MGMT" "virtio/$virtio"
 t_check "a MAC of our own (virtio_net filters unicast)" \
 	add_netdev mac 02:00:00:00:78:01
 t_check "ping over the emulated NIC" busybox ping -c 3 -W 5 "$PEER_IP"
+ND=$(netdev_of "$DEV")
+bridge fdb add 02:00:00:00:78:02 dev "$ND"
+sleep 1
+t_check "a second unicast address, in the NIC's filter: accepted" \
+	bash -c "! dmesg | tail -5 | grep -q 'MAC table refused'"
+n=$(PEER=$peer sent_to 02:00:00:00:78:02)
+t_check "frames from the hub peer to it are delivered ($n)" test "$n" -ge 5
+bridge fdb del 02:00:00:00:78:02 dev "$ND"
+n=$(PEER=$peer sent_to 02:00:00:00:78:02)
+t_check "once removed, they are not ($n)" test "$n" -lt 5
 tcp_check "TCP to the hub peer" to
 tcp_check "TCP from the hub peer" from
 t_check "unload with the device present" \
