@@ -137,27 +137,31 @@ port_counter() {
 		END { print v + 0 }' "$tmp/tp.last"
 }
 
+# tp_mark: "ns busy rx tx": the clock and CPU time, then testpmd's RX and
+# TX counters.  Clock and CPU time are read just before the command:
+# testpmd, asleep on its input, reads the counters at once; its answer
+# takes longer to be seen here on a busy guest.
+tp_mark() {
+	local t b
+
+	t=$(date +%s%N)
+	b=$(busy)
+	tp_cmd "show port stats 0" || return 1
+	echo "$t $b $(port_counter RX-packets) $(port_counter TX-packets)"
+}
+
 # tp_window BACKEND SIZE: start the loop, let it settle, then one window.
 # Appends "pps cpu cpu_per_mframe" to $tmp/BACKEND-SIZE.
 tp_window() {
-	local rx0 rx1 tx0 tx1 b0 b1 t0 t1 line
+	local rx0 rx1 tx0 tx1 b0 b1 t0 t1 m line
 
 	tp_cmd "start tx_first $TXFIRST" || return 1
 	sleep "$WARMUP"
-	# Clock and CPU time just before the command: testpmd, asleep on
-	# its input, reads the counters at once; its answer takes longer to
-	# be seen here on a busy guest.
-	t0=$(date +%s%N)
-	b0=$(busy)
-	tp_cmd "show port stats 0" || return 1
-	rx0=$(port_counter RX-packets)
-	tx0=$(port_counter TX-packets)
+	m=$(tp_mark) || return 1
+	read -r t0 b0 rx0 tx0 <<<"$m"
 	sleep "$SECS"
-	t1=$(date +%s%N)
-	b1=$(busy)
-	tp_cmd "show port stats 0" || return 1
-	rx1=$(port_counter RX-packets)
-	tx1=$(port_counter TX-packets)
+	m=$(tp_mark) || return 1
+	read -r t1 b1 rx1 tx1 <<<"$m"
 	tp_cmd stop >/dev/null
 	if [ "$rx1" -le "$rx0" ]; then
 		say "$1, $2 B: no frame came back"

@@ -70,37 +70,16 @@ fi
 command -v jq >/dev/null ||
 	{ echo "bench-mediator: jq is needed (scripts/deps.sh)" >&2; exit 2; }
 cd "$top" || exit 2
-stamp=$(date +%Y%m%d-%H%M%S)
-logdir=$top/build/vm-logs/bench-mediator-$stamp
-mkdir -p build/bench
-
-guest_env=
-for v in BENCH_RUNS BENCH_SECS BENCH_SIZES BENCH_TXFIRST BENCH_BACKENDS; do
-	[ -n "${!v:-}" ] && guest_env="$guest_env $v=$(printf %q "${!v}")"
-done
-# shellcheck disable=SC2086
-scripts/vm/run.sh --mem 2G --timeout "${BENCH_TIMEOUT:-900}" \
-	--logdir "$logdir" ${VMFLAGS:-} -- \
-	"env$guest_env scripts/bench-mediator-guest.sh" | grep -v '^BENCH-JSON '
-rc=${PIPESTATUS[0]}
-
-line=$(sed -n 's/^BENCH-JSON //p' "$logdir/out" 2>/dev/null | tail -n 1)
-if [ -z "$line" ]; then
-	echo "bench-mediator: no result from the VM (status $rc); log in $logdir" >&2
-	exit 1
-fi
-
-accel=tcg
-case " ${VMFLAGS:-} " in *" --kvm "*) accel=kvm ;; esac
-file=build/bench/mediator-$stamp.json
-if ! jq --arg date "$(date -Iseconds)" --arg accel "$accel" \
-	--arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)" \
-	--argjson nproc "$(nproc)" --arg log "${logdir#"$top"/}" '
+# bench_vm, bench_save.
+source scripts/bench-host.sh
+bench_vm bench-mediator bench-mediator-guest.sh \
+	"BENCH_RUNS BENCH_SECS BENCH_SIZES BENCH_TXFIRST BENCH_BACKENDS" \
+	--mem 2G --timeout "${BENCH_TIMEOUT:-900}" || exit 1
+bench_save bench-mediator "build/bench/mediator-$stamp.json" \
+	build/bench/mediator-latest.json '
 	# $a / $b to two decimals, null unless both are known.
 	def ratio($a; $b): if $a and $b and $b > 0 then
 		($a / $b * 100 | round / 100) else null end;
-	{ date: $date, host_cpu: $cpu, host_nproc: $nproc, accel: $accel } +
-	. + { log: $log } |
 	.results as $r |
 	def one($b; $s): [$r[] | select(.backend == $b and
 				       ($s == null or .frame_bytes == $s))][0];
@@ -116,18 +95,4 @@ if ! jq --arg date "$(date -Iseconds)" --arg accel "$accel" \
 		{ pps_ratio: ratio($n.pps.median; $v.pps.median),
 		  fpcs_ratio: ratio($v.cpu_per_mframe.median;
 				    $n.cpu_per_mframe.median) }
-		else null end)
-	' <<<"$line" >"$file.tmp"; then
-	echo "bench-mediator: malformed result from the VM; log in $logdir" >&2
-	rm -f "$file.tmp"
-	exit 1
-fi
-mv "$file.tmp" "$file"
-cp "$file" build/bench/mediator-latest.json
-
-echo
-table "$file"
-echo
-echo "saved: $file (and build/bench/mediator-latest.json)"
-[ "$rc" -eq 0 ] || echo "bench-mediator: the VM run exited with status $rc; log in $logdir" >&2
-exit "$rc"
+		else null end)'

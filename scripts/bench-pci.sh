@@ -12,55 +12,36 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
-stamp=$(date +%Y%m%d-%H%M%S)
-logdir=$top/build/vm-logs/bench-pci-$stamp
-mkdir -p build/bench
+# table FILE: the table of a saved result.
+table() {
+	jq -r '
+		def pad(n): tostring | (" " * ([n - length, 0] | max)) + .;
+		"virtio-pci adapter against virtio-pci, \(.date), guest \(.kernel), \(.guest_nproc) vCPUs",
+		"one emulated virtio-net sending to its peer NIC on a QEMU hub (\(.accel // "tcg"));",
+		"pps = frames the peer received per second, median of \(.runs) windows of \(.seconds_per_run) s, drivers alternating;",
+		"cpu = guest CPUs busy meanwhile; ratios are to virtio-pci at the same frame size",
+		"",
+		("driver" | . + " " * 8) + ("frame" | pad(6)) + ("pps median" | pad(12)) +
+		("min" | pad(10)) + ("max" | pad(10)) + ("cpu" | pad(7)) +
+		("pps ratio" | pad(11)) + ("cpu ratio" | pad(11)),
+		(.results[] as $x | (.ratios[] | select(.driver == $x.driver and
+			.frame_bytes == $x.frame_bytes)) as $q |
+		 ($x.driver | . + " " * (14 - length)) + ($x.frame_bytes | pad(6)) +
+		 ($x.pps.median | round | pad(12)) + ($x.pps.min | round | pad(10)) +
+		 ($x.pps.max | round | pad(10)) + ($x.cpu.median | pad(7)) +
+		 ($q.pps_ratio | pad(11)) + ($q.cpu_ratio // "-" | pad(11)))
+		' "$1"
+}
 
-guest_env=
-for v in BENCH_RUNS BENCH_SECS BENCH_SIZES; do
-	[ -n "${!v:-}" ] && guest_env="$guest_env $v=$(printf %q "${!v}")"
-done
-# shellcheck disable=SC2086
-scripts/vm/run.sh --iommu --timeout "${BENCH_TIMEOUT:-1200}" \
-	--logdir "$logdir" ${VMFLAGS:-} -- \
-	"env$guest_env scripts/bench-pci-guest.sh" | grep -v '^BENCH-JSON '
-rc=${PIPESTATUS[0]}
-
-line=$(sed -n 's/^BENCH-JSON //p' "$logdir/out" 2>/dev/null | tail -n 1)
-if [ -z "$line" ]; then
-	echo "bench-pci: no result from the VM (status $rc); log in $logdir" >&2
-	exit 1
-fi
-file=build/bench/pci-$stamp.json
-jq --arg date "$(date -Iseconds)" '. + { date: $date } |
+# bench_vm, bench_save.
+source scripts/bench-host.sh
+bench_vm bench-pci bench-pci-guest.sh "BENCH_RUNS BENCH_SECS BENCH_SIZES" \
+	--iommu --timeout "${BENCH_TIMEOUT:-1200}" || exit 1
+bench_save bench-pci "build/bench/pci-$stamp.json" build/bench/pci-latest.json '
 	.results as $r | .ratios = [ $r[] | . as $x |
 	  ($r[] | select(.driver == "virtio-pci" and
 			 .frame_bytes == $x.frame_bytes)) as $b |
 	  { driver: $x.driver, frame_bytes: $x.frame_bytes,
 	    pps_ratio: ($x.pps.median / $b.pps.median * 100 | round / 100),
 	    cpu_ratio: (if $b.cpu.median > 0 then
-		($x.cpu.median / $b.cpu.median * 100 | round / 100) else null end) } ]
-	' <<<"$line" >"$file" || { echo "bench-pci: malformed result" >&2; exit 1; }
-cp "$file" build/bench/pci-latest.json
-
-echo
-jq -r '
-	def pad(n): tostring | (" " * ([n - length, 0] | max)) + .;
-	"virtio-pci adapter against virtio-pci, \(.date), guest \(.kernel), \(.guest_nproc) vCPUs",
-	"one emulated virtio-net sending to its peer NIC on a QEMU hub (TCG);",
-	"pps = frames the peer received per second, median of \(.runs) windows of \(.seconds_per_run) s, drivers alternating;",
-	"cpu = guest CPUs busy meanwhile; ratios are to virtio-pci at the same frame size",
-	"",
-	("driver" | . + " " * 8) + ("frame" | pad(6)) + ("pps median" | pad(12)) +
-	("min" | pad(10)) + ("max" | pad(10)) + ("cpu" | pad(7)) +
-	("pps ratio" | pad(11)) + ("cpu ratio" | pad(11)),
-	(.results[] as $x | (.ratios[] | select(.driver == $x.driver and
-		.frame_bytes == $x.frame_bytes)) as $q |
-	 ($x.driver | . + " " * (14 - length)) + ($x.frame_bytes | pad(6)) +
-	 ($x.pps.median | round | pad(12)) + ($x.pps.min | round | pad(10)) +
-	 ($x.pps.max | round | pad(10)) + ($x.cpu.median | pad(7)) +
-	 ($q.pps_ratio | pad(11)) + ($q.cpu_ratio // "-" | pad(11)))
-	' "$file"
-echo
-echo "saved: $file (and build/bench/pci-latest.json)"
-exit "$rc"
+		($x.cpu.median / $b.cpu.median * 100 | round / 100) else null end) } ]'

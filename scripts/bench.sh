@@ -49,54 +49,16 @@ if [ "${1:-}" = --table ]; then
 fi
 
 command -v jq >/dev/null || { echo "bench: jq is needed (scripts/deps.sh)" >&2; exit 2; }
-stamp=$(date +%Y%m%d-%H%M%S)
-outdir=$top/build/bench
-logdir=$top/build/vm-logs/bench-$stamp
-mkdir -p "$outdir"
-
-guest_env=
-for v in BENCH_RUNS BENCH_SECS BENCH_SIZES BENCH_TXFIRST; do
-	[ -n "${!v:-}" ] && guest_env="$guest_env $v=$(printf %q "${!v}")"
-done
-
 cd "$top" || exit 2
-# shellcheck disable=SC2086
-scripts/vm/run.sh --mem 2G --timeout "${BENCH_TIMEOUT:-900}" \
-	--logdir "$logdir" ${VMFLAGS:-} -- \
-	"env$guest_env scripts/bench-guest.sh" | grep -v '^BENCH-JSON '
-rc=${PIPESTATUS[0]}
-
-line=$(sed -n 's/^BENCH-JSON //p' "$logdir/out" 2>/dev/null | tail -n 1)
-if [ -z "$line" ]; then
-	echo "bench: no result from the VM (status $rc); log in $logdir" >&2
-	exit 1
-fi
-
-accel=tcg
-case " ${VMFLAGS:-} " in *" --kvm "*) accel=kvm ;; esac
-file=$outdir/bench-$stamp.json
-if ! jq --arg date "$(date -Iseconds)" --arg accel "$accel" \
-	--arg cpu "$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)" \
-	--argjson nproc "$(nproc)" --arg log "${logdir#"$top"/}" '
+# bench_vm, bench_save.
+source scripts/bench-host.sh
+bench_vm bench bench-guest.sh "BENCH_RUNS BENCH_SECS BENCH_SIZES BENCH_TXFIRST" \
+	--mem 2G --timeout "${BENCH_TIMEOUT:-900}" || exit 1
+bench_save bench "build/bench/bench-$stamp.json" build/bench/latest.json '
 	(.results | map(select(.client == "testpmd"))) as $tp |
-	{ date: $date, host_cpu: $cpu, host_nproc: $nproc, accel: $accel } +
-	. + { log: $log, ratios: [
-		.results[] | select(.client == "vhost-vdpa-net") | . as $vv |
+	.ratios = [ .results[] | select(.client == "vhost-vdpa-net") | . as $vv |
 		($tp[] | select(.frame_bytes == $vv.frame_bytes)) as $t |
 		{ frame_bytes: $vv.frame_bytes,
 		  pps_ratio: (if $t.pps.median and $vv.pps.median then
 			($t.pps.median / $vv.pps.median * 100 | round / 100)
-			else null end) } ] }
-	' <<<"$line" >"$file.tmp"; then
-	echo "bench: malformed result from the VM; log in $logdir" >&2
-	rm -f "$file.tmp"
-	exit 1
-fi
-mv "$file.tmp" "$file"
-cp "$file" "$outdir/latest.json"
-echo
-table "$file"
-echo
-echo "saved: ${file#"$top"/} (and build/bench/latest.json)"
-[ "$rc" -eq 0 ] || echo "bench: the VM run exited with status $rc; log in $logdir" >&2
-exit "$rc"
+			else null end) } ]'
