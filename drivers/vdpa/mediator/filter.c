@@ -107,15 +107,21 @@ static void med_filter_release(struct med_dev *med, const struct med_filter *f)
 		dev_mc_del(lower, f->mc.addr[i]);
 }
 
-/* Publish @next (claimed), release and free the filter it replaces. */
-static void med_filter_publish(struct med_dev *med, struct med_filter *next)
+/*
+ * Publish @next and free the filter it replaces.  With @new_tables, @next
+ * has tables of its own, claimed, and the old ones are released; else it
+ * took over the old filter's tables and their claims.
+ */
+static void med_filter_publish(struct med_dev *med, struct med_filter *next,
+			       bool new_tables)
 {
 	struct med_filter *old = rcu_dereference_protected(med->filter,
 					lockdep_is_held(&med->sim.lock));
 	bool promisc = old->promisc;
 
 	rcu_assign_pointer(med->filter, next);
-	med_filter_release(med, old);
+	if (new_tables)
+		med_filter_release(med, old);
 	if (old != &med_filter_default)
 		kfree_rcu(old, rcu);
 	if (next->promisc != promisc)
@@ -151,12 +157,7 @@ int med_set_rx(struct vdpasim *sim, u8 cmd, bool on)
 		next->promisc = on;
 	else
 		next->allmulti = on;
-	/* The same addresses: claim them again for the new snapshot. */
-	if (med_filter_claim(med, next)) {
-		kfree(next);
-		return -ENOMEM;
-	}
-	med_filter_publish(med, next);
+	med_filter_publish(med, next, false);
 	return 0;
 }
 
@@ -196,7 +197,7 @@ int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
 		kfree(next);
 		return ret;
 	}
-	med_filter_publish(med, next);
+	med_filter_publish(med, next, true);
 	return 0;
 }
 
@@ -210,7 +211,7 @@ int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
 void med_filter_reset(struct med_dev *med)
 {
 	if (rcu_access_pointer(med->filter) != &med_filter_default)
-		med_filter_publish(med, &med_filter_default);
+		med_filter_publish(med, &med_filter_default, true);
 }
 
 /* Make the lower promiscuous while the filter is (RTNL). */
