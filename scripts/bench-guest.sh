@@ -171,15 +171,7 @@ result() {
 positive BENCH_RUNS "$RUNS"
 positive BENCH_SECS "$SECS"
 positive BENCH_TXFIRST "$TXFIRST"
-for s in $SIZES; do
-	case $s in
-	*[!0-9]* | ?????*) say "bad frame size '$s'"; exit 2 ;;
-	esac
-	if [ "$s" -lt 60 ] || [ "$s" -gt 2000 ]; then
-		say "frame size $s outside 60..2000"
-		exit 2
-	fi
-done
+sizes_ok 60 2000 || exit 2
 command -v jq >/dev/null || { say "jq is needed"; exit 2; }
 [ -x "$VVNET" ] || { say "$VVNET missing (make tools)"; exit 2; }
 trap cleanup EXIT

@@ -2,7 +2,20 @@
 # shellcheck shell=bash
 # Shared by the host side of the benchmarks (sourced, from the top of the
 # tree): boot the test VM on a guest script with the BENCH_* settings, take
-# its result, save it and print its table.
+# its result, save it and print its table.  The caller defines
+# `table FILE`, which prints a saved result.
+
+# bench_table_mode ARGS...: with "--table FILE", print FILE's table and
+# exit; with no argument, return.
+bench_table_mode() {
+	[ $# -eq 0 ] && return 0
+	if [ "$1" != --table ] || [ ! -r "${2:-}" ]; then
+		echo "usage: $0 [--table FILE]" >&2
+		exit 2
+	fi
+	table "$2"
+	exit
+}
 
 # bench_vm NAME GUEST VARS [RUN.SH OPTIONS...]: run scripts/GUEST in the
 # test VM, passing on the variables named in VARS, its progress shown and

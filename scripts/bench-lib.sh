@@ -24,6 +24,22 @@ stats() {
 		}'
 }
 
+# sizes_ok MIN MAX: every frame size of $SIZES is a number in MIN..MAX;
+# says which one is not.
+sizes_ok() {
+	local s
+
+	for s in $SIZES; do
+		case $s in
+		*[!0-9]* | ?????*) say "bad frame size '$s'"; return 1 ;;
+		esac
+		if [ "$s" -lt "$1" ] || [ "$s" -gt "$2" ]; then
+			say "frame size $s outside $1..$2"
+			return 1
+		fi
+	done
+}
+
 # busy: jiffies the guest's CPUs were busy, so far (user, nice, system,
 # irq, softirq, steal: everything but idle and iowait, kernel threads
 # included).

@@ -427,15 +427,7 @@ json() {
 
 # --- main -------------------------------------------------------------------
 
-for s in $SIZES; do
-	case $s in
-	*[!0-9]* | ?????*) say "bad frame size '$s'"; exit 2 ;;
-	esac
-	if [ "$s" -lt 64 ] || [ "$s" -gt 1518 ]; then
-		say "frame size $s outside 64..1518"
-		exit 2
-	fi
-done
+sizes_ok 64 1518 || exit 2
 NETDEV_SIZE=${SIZES%% *}
 # A write to a testpmd that died fails instead of killing this script.
 trap '' PIPE

@@ -61,17 +61,13 @@ table() {
 	' "$1"
 }
 
-if [ "${1:-}" = --table ]; then
-	[ -r "${2:-}" ] || { echo "usage: $0 [--table FILE]" >&2; exit 2; }
-	table "$2"
-	exit
-fi
+# bench_table_mode, bench_vm, bench_save.
+source "$top/scripts/bench-host.sh"
+bench_table_mode "$@"
 
 command -v jq >/dev/null ||
 	{ echo "bench-mediator: jq is needed (scripts/deps.sh)" >&2; exit 2; }
 cd "$top" || exit 2
-# bench_vm, bench_save.
-source scripts/bench-host.sh
 bench_vm bench-mediator bench-mediator-guest.sh \
 	"BENCH_RUNS BENCH_SECS BENCH_SIZES BENCH_TXFIRST BENCH_BACKENDS" \
 	--mem 2G --timeout "${BENCH_TIMEOUT:-900}" || exit 1

@@ -4,7 +4,7 @@
 # virtio-pci driver on the same emulated NIC, in one boot of the q35 +
 # IOMMU test VM (scripts/bench-pci-guest.sh does the work there).  Prints
 # a table with ratios to virtio-pci and saves build/bench/pci-DATE.json.
-# Nothing is asserted about speed.
+# Nothing is asserted about speed.  --table FILE prints a saved result.
 #
 # Environment: BENCH_RUNS, BENCH_SECS, BENCH_SIZES (see
 # scripts/bench-pci-guest.sh); BENCH_TIMEOUT (1200) bounds the VM.
@@ -33,8 +33,9 @@ table() {
 		' "$1"
 }
 
-# bench_vm, bench_save.
+# bench_table_mode, bench_vm, bench_save.
 source scripts/bench-host.sh
+bench_table_mode "$@"
 bench_vm bench-pci bench-pci-guest.sh "BENCH_RUNS BENCH_SECS BENCH_SIZES" \
 	--iommu --timeout "${BENCH_TIMEOUT:-1200}" || exit 1
 bench_save bench-pci "build/bench/pci-$stamp.json" build/bench/pci-latest.json '
