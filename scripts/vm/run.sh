@@ -140,7 +140,11 @@ accel_args=(-accel tcg,thread=multi -cpu "$cpu")
 # CPUs that were merely not scheduled (seen in CI: "soft lockup ... 26s" in
 # a page clear).  Widen them to their maximum (soft lockup after 120 s, RCU
 # stall after 300 s): a real spin still trips them, host jitter does not.
+# A real lockup then panics: the run ends at once instead of at its
+# timeout, and the panic raises the console level, so the stacks of every
+# CPU reach the console log (loglevel=4 hides the lockup report's own).
 tcg_append="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
+tcg_append="$tcg_append softlockup_panic=1 softlockup_all_cpu_backtrace=1"
 if [ "$accel" = kvm ]; then
 	accel_args=(-accel kvm -cpu host)
 	tcg_append=
