@@ -62,7 +62,7 @@ cleanup() {
 	for d in /sys/bus/vdpa/devices/bench-*; do
 		[ -e "$d" ] && vdpa dev del "$(basename "$d")"
 	done
-	for d in vhost_vdpa vdpa_sim_net vdpa_sim vdpa vringh vhost; do
+	for d in vhost_vdpa vdpa_sim_net vdpa_swdev vdpa vringh vhost; do
 		[ -d "/sys/module/$d" ] && rmmod "$d" 2>/dev/null
 	done
 	echo 0 >/proc/sys/vm/nr_hugepages

@@ -20,7 +20,7 @@
 # that (plus the second or two testpmd's first answer takes to be seen on
 # a busy guest: the clock and CPU time are read before each question); pps = frames testpmd received (RX-packets of "show port stats"
 # before and after) per second; cpu = guest CPU time busy meanwhile, in
-# CPUs, from /proc/stat: the whole VM, so the mediator's vdpasim-* thread,
+# CPUs, from /proc/stat: the whole VM, so the mediator's vdpa-sw-* thread,
 # vhost-net's vhost-* thread, softirqs and the translator's polling core
 # all count.  cpu_per_mframe = CPU seconds per million frames.
 #

@@ -121,16 +121,16 @@ order_net_first() {
 	t_diag "net parent $pn, block parent $pb"
 	refuse_rmmod vdpa
 	refuse_rmmod vringh
-	refuse_rmmod vdpa_sim
+	refuse_rmmod vdpa_swdev
 	do_rmmod vdpa_sim_net
 	check_sim_gone "$NET" lcb0,lcb1 "$pn"
-	refuse_rmmod vdpa_sim
+	refuse_rmmod vdpa_swdev
 	refuse_rmmod vdpa
 	t_check "A: block devices still work" "$VDPA" -j dev config show lcb0
 	do_rmmod vdpa_sim_blk
 	check_sim_gone "$BLK" "" "$pb"
 	t_eq "A: bus still there, empty" "$(ls /sys/bus/vdpa/devices | wc -l)" 0
-	do_rmmod vdpa_sim
+	do_rmmod vdpa_swdev
 	do_rmmod vdpa
 	if [ -e /sys/bus/vdpa ]; then
 		t_fail "A: /sys/bus/vdpa gone after rmmod vdpa"
@@ -158,7 +158,7 @@ order_blk_first() {
 	t_check "B: net devices still work" "$VDPA" -j dev config show lcn1
 	do_rmmod vdpa_sim_net
 	check_sim_gone "$NET" "" "$pn"
-	do_rmmod vdpa_sim
+	do_rmmod vdpa_swdev
 	do_rmmod vringh
 	do_rmmod vdpa
 	check_all_gone B
@@ -167,7 +167,7 @@ order_blk_first() {
 # modprobe -r takes the stack down, devices included.  kmod 30 removes a
 # module and the dependencies that are unused at that point, not the
 # dependencies of those (as with the stock virtio_net: failover stays):
-# the last simulator takes vdpa_sim with it, vdpa and vringh need their
+# the last simulator takes vdpa_swdev with it, vdpa and vringh need their
 # own modprobe -r.
 order_modprobe_r() {
 	t_check "C: modprobe both simulators" modprobe -a vdpa_sim_net vdpa_sim_blk
@@ -189,7 +189,7 @@ order_modprobe_r() {
 
 sims_gone() {
 	t_eq "$1: devices gone" "$(devs)" ""
-	if loaded vdpa_sim || loaded vdpa_sim_net || loaded vdpa_sim_blk; then
+	if loaded vdpa_swdev || loaded vdpa_sim_net || loaded vdpa_sim_blk; then
 		t_fail "$1: simulators unloaded"
 	else
 		t_ok "$1: simulators unloaded"

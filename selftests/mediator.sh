@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # The mediator over real network devices: a veth whose peer sits in another
 # network namespace, then QEMU's emulated virtio-net NIC (dut0) whose hub
-# peer (peer0) sits there.  Through virtio_vdpa: ping, jumbo frames, TCP
-# both ways byte-checked with offloads on and off, multicast, two queue
-# pairs, counters that add up.  Through vhost_vdpa: dpdk-testpmd forwards
-# frames the peer sends back to it, intact, and a ring corrupted under
-# traffic stops the device, never the kernel.  Faults: lower link down and
-# MTU too small (link down), frames while the driver is down (every one
-# delivered or counted), device deleted under traffic, lower unregistered,
-# lower list rewritten, module unloaded with a device.
+# peer (peer0) sits there.  Through virtio_vdpa: ping, jumbo frames over
+# mergeable buffers, TCP both ways byte-checked with offloads on and off,
+# multicast, two queue pairs, counters that add up.  Through vhost_vdpa:
+# dpdk-testpmd forwards frames the peer sends back to it, intact, and a
+# ring corrupted under traffic stops the device, never the kernel.  Faults:
+# lower link down and MTU too small (link down), frames while the driver is
+# down (every one delivered or counted), device deleted under traffic,
+# lower unregistered, lower list rewritten, module unloaded with a device.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 source "$(dirname "$0")/virtio_pci_lib.sh"
@@ -24,7 +24,8 @@ RAWLOOP=$TOOLS/bin/rawloop
 PARAM=/sys/module/vdpa_mediator/parameters/lower
 TMP=/tmp/mediator.$$
 
-vv_require vdpa jq ethtool ip tc socat busybox "$RAWLOOP" "$TOOLS/bin/fuzz-ring"
+vv_require vdpa jq ethtool ip tc socat busybox "$RAWLOOP" "$VV_NET" \
+	"$TOOLS/bin/fuzz-ring"
 
 cleanup() {
 	[ -n "$VV_TESTPMD" ] && vv_testpmd_stop >/dev/null 2>&1
@@ -42,12 +43,14 @@ in_ns() {
 	ip netns exec "$NS" "$@"
 }
 
-# vstat QIDX NAME: one vendor statistic of queue QIDX of the device (the
-# text output: iproute2 6.1 repeats "name" and "value" keys in its JSON).
+# vstat QIDX NAME: one vendor statistic of queue QIDX of the device, 0 if
+# the queue has none (the control queue moves no frames) (the text output:
+# iproute2 6.1 repeats "name" and "value" keys in its JSON).
 vstat() {
 	vdpa dev vstats show "$DEV" qidx "$1" |
 		awk -v n="$2" '{ for (i = 1; i < NF; i++)
-				 if ($i == n) { print $(i + 1); exit } }'
+				 if ($i == n) { v = $(i + 1); exit } }
+			       END { print v + 0 }'
 }
 
 # vsum NAME QIDX...: a statistic summed over queues.
@@ -91,12 +94,34 @@ carrier_is() {
 
 counters_agree() {
 	[ "$(link_stat "$ND" tx packets)" = "$(vsum received_desc 1 3)" ] &&
-	[ "$(link_stat "$ND" rx packets)" = "$(vsum completed_desc 0 2)" ]
+	[ "$(link_stat "$ND" rx packets)" = "$(vsum frames 0 2)" ]
 }
 
 # accounted BEFORE N: N more frames delivered or dropped since BEFORE.
 accounted() {
-	[ $(($(vsum completed_desc 0 2) + $(rx_dropped 0 2) - $1)) -eq "$2" ]
+	[ $(($(vsum frames 0 2) + $(rx_dropped 0 2) - $1)) -eq "$2" ]
+}
+
+# dp_threads: the names of the device's datapath threads, sorted.
+dp_threads() {
+	local c n
+
+	for c in /proc/[0-9]*/comm; do
+		read -r n <"$c" 2>/dev/null && [[ $n == "vdpa-sw-$DEV"* ]] &&
+			echo "$n"
+	done | sort | paste -sd' '
+}
+
+# dp_runtime N: nanoseconds thread N of the device has run so far.
+dp_runtime() {
+	local c n
+
+	for c in /proc/[0-9]*/comm; do
+		read -r n <"$c" 2>/dev/null || continue
+		[ "$n" = "vdpa-sw-$DEV/$1" ] || continue
+		read -r n _ <"${c%comm}schedstat" && echo "$n" && return
+	done
+	echo 0
 }
 
 has_netdev() {
@@ -194,8 +219,16 @@ t_eq "its link is up" "$(cfg_key link)" up
 
 # --- Traffic through virtio_vdpa ----------------------------------------
 t_check "ping the peer" busybox ping -c 3 -W 5 "$PEER_IP"
+t_eq "virtio_net negotiated MRG_RXBUF" \
+	"$(cut -c16 "/sys/class/net/$ND/device/features")" 1
+bufs=$(vsum completed_desc 0 2)
+frames=$(vsum frames 0 2)
 t_check "8000-byte pings from the peer (MTU 9000)" \
 	in_ns busybox ping -c 3 -W 5 -s 8000 "$IP"
+bufs=$(($(vsum completed_desc 0 2) - bufs))
+frames=$(($(vsum frames 0 2) - frames))
+t_check "their frames filled several buffers each ($frames frames, $bufs buffers)" \
+	test "$frames" -ge 3 -a "$bufs" -gt "$frames"
 tcp_check "TCP to the peer, TSO and checksum offload on" to
 tcp_check "TCP from the peer" from
 t_check "TSO and checksum offload off" \
@@ -216,30 +249,39 @@ t_check "a multicast group joined on the device receives" \
 kill "$mc" 2>/dev/null
 
 # --- The receive filter virtio_net sets (CTRL_RX) -----------------------
-# sent_to DST: frames the receive queues returned for 5 frames from the
+# sent_to DST: frames the receive queues delivered for 5 frames from the
 # peer to DST (a few more when the peer also sends ARP meanwhile).
 sent_to() {
 	local before
 
-	before=$(vsum completed_desc 0 2)
+	before=$(vsum frames 0 2)
 	in_ns timeout 10 "$RAWLOOP" -i "$PEER" -d "$1" -c 5 -t 300 >/dev/null 2>&1
 	sleep 0.5
-	echo $(($(vsum completed_desc 0 2) - before))
+	echo $(($(vsum frames 0 2) - before))
 }
 
 lower_promisc() {
 	[ "$(ip -d -j link show "$LOWER" | jq -r '.[0].promiscuity')" = "$1" ]
 }
 
+# lower_allmulti 0|1: IFF_ALLMULTI in the lower's flags (iproute2 6.1 shows
+# only the flag a user set).
+lower_allmulti() {
+	[ $(($(cat "/sys/class/net/$LOWER/flags") >> 9 & 1)) = "$1" ]
+}
+
 t_eq "virtio_net negotiated CTRL_RX" \
 	"$(cut -c19 "/sys/class/net/$ND/device/features")" 1
 n=$(sent_to 01:00:5e:09:09:09)
 t_check "a group not joined: not delivered ($n)" test "$n" -lt 5
+t_check "the veth is not all-multicast" lower_allmulti 0
 ip link set "$ND" allmulticast on
-sleep 1
+t_check "allmulticast on: the veth becomes all-multicast" \
+	wait_for 10 lower_allmulti 1
 n=$(sent_to 01:00:5e:09:09:09)
 t_check "allmulticast on: delivered ($n)" test "$n" -ge 5
 ip link set "$ND" allmulticast off
+t_check "allmulticast off: the veth is not" wait_for 10 lower_allmulti 0
 ip link set "$ND" promisc on
 t_check "promisc on: the veth becomes promiscuous" wait_for 10 lower_promisc 1
 n=$(sent_to 02:00:00:00:99:99)
@@ -255,10 +297,14 @@ t_check "a second unicast address: refused, the veth has no filter" \
 bridge fdb del 02:00:00:00:99:98 dev "$ND"
 
 t_check "two queue pairs in use" ethtool -L "$ND" combined 2
+t_eq "one datapath thread per queue pair" "$(dp_threads)" \
+	"vdpa-sw-$DEV/0 vdpa-sw-$DEV/1"
 tx3=$(vstat 3 received_desc)
+ran=$(dp_runtime 1)
 taskset -c 1 busybox ping -c 5 -W 5 "$PEER_IP" >/dev/null
 t_check "pings from CPU 1 leave on transmit queue 3" \
 	test "$(vstat 3 received_desc)" -ge $((tx3 + 5))
+t_check "pair 1's thread served them" test "$(dp_runtime 1)" -gt "$ran"
 tcp_check "TCP from the peer over two pairs" from
 
 # The counters agree once the datapath thread has caught up (a slow VM,
@@ -266,20 +312,20 @@ tcp_check "TCP from the peer over two pairs" from
 wait_for 20 counters_agree
 t_eq "frames sent = chains the transmit queues took" \
 	"$(link_stat "$ND" tx packets)" "$(vsum received_desc 1 3)"
-t_eq "frames received = chains the receive queues returned" \
-	"$(link_stat "$ND" rx packets)" "$(vsum completed_desc 0 2)"
+t_eq "frames received = frames the receive queues delivered" \
+	"$(link_stat "$ND" rx packets)" "$(vsum frames 0 2)"
 t_eq "nothing dropped so far" "$(rx_dropped 0 1 2 3)" 0
 
 # Frames while the driver does not take them: each one delivered once it
 # does, or counted as dropped.
 in_ns ip neigh replace "$IP" lladdr "$MAC" dev "$PEER"
 ip link set "$ND" down
-before=$(($(vsum completed_desc 0 2) + $(rx_dropped 0 2)))
+before=$(($(vsum frames 0 2) + $(rx_dropped 0 2)))
 sent=$(in_ns timeout 60 "$RAWLOOP" -i "$PEER" -d "$MAC" -c 3000 -w 3000 -t 500 |
        sed -n 's/^sent \([0-9]*\).*/\1/p')
 ip link set "$ND" up
 wait_for 30 accounted "$before" "${sent:-0}"
-after=$(($(vsum completed_desc 0 2) + $(rx_dropped 0 2)))
+after=$(($(vsum frames 0 2) + $(rx_dropped 0 2)))
 t_eq "3000 frames to a device that is down: delivered + dropped" \
 	"$((after - before))" "${sent:-none}"
 t_diag "of them dropped: $(rx_dropped 0 2) (drop_no_buffer $(vsum drop_no_buffer 0 2))"
@@ -365,8 +411,13 @@ reflect() {
 		action mirred egress redirect dev "$PEER"
 }
 if [ -z "$node" ] || ! reflect; then
-	vv_skip "a ring corrupted under traffic" "no node or no tc mirred"
+	vv_skip "mergeable buffers, a ring corrupted under traffic" \
+		"no node or no tc mirred"
 else
+	# Mergeable receive buffers of 256 bytes: a 1000-byte frame waits
+	# until the ring has the 4 it needs, the buffers it holds meanwhile
+	# are not consumed (the queue's base after suspend).
+	vv_tap "$VV_NET" --mrg -s 1000 "$node"
 	out=$(timeout 120 "$TOOLS/bin/fuzz-ring" -s 1 -n 40 -t 30 "$node" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep '^fuzz-.*inputs' | sed 's/^/# /'

@@ -37,7 +37,7 @@ link_of() {
 sim_threads() {
 	local n=0 c
 	for c in /proc/[0-9]*/comm; do
-		read -r c <"$c" 2>/dev/null && [[ $c == vdpasim-* ]] && n=$((n + 1))
+		read -r c <"$c" 2>/dev/null && [[ $c == vdpa-sw-* ]] && n=$((n + 1))
 	done
 	echo "$n"
 }
@@ -174,7 +174,7 @@ t_check "its debugfs directory is gone" test ! -e "$DBG"
 t_check "rmmod vdpa_sim_blk with 2 devices" rmmod vdpa_sim_blk
 t_eq "bus is empty" "$(ls /sys/bus/vdpa/devices | wc -l)" 0
 t_eq "no thread left" "$(sim_threads)" 0
-t_check "rmmod vdpa_sim" rmmod vdpa_sim
+t_check "rmmod vdpa_swdev" rmmod vdpa_swdev
 t_check "reload vdpa_sim_net" modprobe vdpa_sim_net
 t_check "add a device after reload" "$VDPA" dev add name re0 mgmtdev vdpasim_net
 t_check "link knob after reload" test "$(cat $DBG/re0/link)" = 1

@@ -3,7 +3,7 @@
 # Contract A: a reset (status 0) makes the parent forget every mapping, and
 # vhost_vdpa gives them back: through set_map to set_map parents, range by
 # range through dma_map to parents that have only dma_map/dma_unmap
-# (vdpa_sim map_ops=dma).  The user-space driver maps its memory once, then
+# (vdpa_swdev map_ops=dma).  The user-space driver maps its memory once, then
 # resets and sets the rings up again without any IOTLB message: frames must
 # still loop back intact.
 source "$(dirname "$0")/lib.sh"
@@ -16,18 +16,18 @@ ulimit -l unlimited
 pins0=$(vv_pins)
 t_check "load vhost_vdpa and the simulators" vv_load
 net=$(vv_add vvr0 vdpasim_net) || t_fail "net device"
-t_diag "set_map parent (vdpa_sim default)"
+t_diag "set_map parent (vdpa_swdev default)"
 vv_tap "$VV_IOCTL" replay "$net"
 t_check "delete the device" vdpa dev del vvr0
 
-if modinfo -F parm vdpa_sim 2>/dev/null | grep -q '^map_ops:'; then
+if modinfo -F parm vdpa_swdev 2>/dev/null | grep -q '^map_ops:'; then
 	t_check "unload the simulators" \
-		rmmod vdpa_sim_blk vdpa_sim_net vdpa_sim
-	t_check "load vdpa_sim with map_ops=dma" modprobe vdpa_sim map_ops=dma
+		rmmod vdpa_sim_blk vdpa_sim_net vdpa_swdev
+	t_check "load vdpa_swdev with map_ops=dma" modprobe vdpa_swdev map_ops=dma
 	t_check "load the net and blk simulators" \
 		sh -c 'modprobe vdpa_sim_net && modprobe vdpa_sim_blk'
 	t_eq "map_ops reads back dma" \
-		"$(cat /sys/module/vdpa_sim/parameters/map_ops)" dma
+		"$(cat /sys/module/vdpa_swdev/parameters/map_ops)" dma
 	net=$(vv_add vvr1 vdpasim_net) || t_fail "net device (dma_map only)"
 	blk=$(vv_add vvr2 vdpasim_blk) || t_fail "blk device (dma_map only)"
 	t_diag "dma_map-only parent"
@@ -42,7 +42,7 @@ if modinfo -F parm vdpa_sim 2>/dev/null | grep -q '^map_ops:'; then
 		sh -c 'vdpa dev del vvr1 && vdpa dev del vvr2'
 else
 	vv_skip "replay to a dma_map-only parent" \
-		"vdpa_sim has no map_ops parameter (contract E)"
+		"vdpa_swdev has no map_ops parameter (contract E)"
 fi
 
 t_check "rmmod vhost_vdpa" rmmod vhost_vdpa

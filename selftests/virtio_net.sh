@@ -84,6 +84,17 @@ loop_traffic() {
 		$(($(stat64 "$dev" rx bytes) - rb)) $((count * size))
 }
 
+# maps DEV: "entries largest-bytes total-bytes" of what the device can
+# reach (the software-device core's debugfs view of its IOTLBs).
+maps() {
+	python3 -c '
+import sys
+sizes = [int(l.split()[2], 16) - int(l.split()[1], 16) + 1
+	 for l in open(sys.argv[1])]
+print(len(sizes), max(sizes, default=0), sum(sizes))
+' "/sys/kernel/debug/vdpa_swdev/$1/maps"
+}
+
 # bring_up IFACE: no IPv6 autoconfiguration chatter, then up.
 bring_up() {
 	no_ipv6 "$1"
@@ -126,6 +137,17 @@ t_eq "operstate up" "$(cat "/sys/class/net/$NETDEV/operstate")" up
 loop_traffic "64-byte frames" "$NETDEV" 1000 64
 loop_traffic "1514-byte frames" "$NETDEV" 500 1514
 loop_traffic "9014-byte frames (MTU 9000)" "$NETDEV" 100 9014
+
+# virtio_net maps its rings and buffers through the DMA API: the device
+# reaches those (each at most a ring or a 64 KiB buffer), not all memory.
+read -r n largest total <<<"$(maps "$DEVNAME")"
+t_diag "DMA API mappings: $n entries, largest $largest bytes, $total in all"
+t_check "the device reaches what virtio_net mapped ($n mappings)" \
+	test "${n:-0}" -gt 0
+t_check "no mapping larger than 64 KiB (largest $largest)" \
+	test "${largest:-1}" -le 65536 -a "${largest:-1}" -gt 0
+t_check "all mappings together under 64 MiB ($total)" \
+	test "${total:-1}" -lt $((64 << 20))
 
 # Link status follows the simulator's knob through the config interrupt.
 knob=/sys/kernel/debug/vdpa_sim_net/$DEVNAME/link
@@ -252,6 +274,7 @@ if wait_for 5 no_netdev "$DEVNAME"; then
 else
 	t_fail "interface is gone after unbind"
 fi
+t_eq "after unbind the device reaches nothing" "$(maps "$DEVNAME")" "0 0 0"
 # The driver core refuses a bind the bus does not match (the errno has
 # varied between kernel versions).
 if sh -c "echo $DEVNAME > /sys/bus/vdpa/drivers/virtio_vdpa/bind" \
@@ -272,6 +295,8 @@ if modprobe vhost_vdpa 2>/dev/null &&
 	else
 		t_fail "a vhost-vdpa character device exists"
 	fi
+	t_eq "under vhost_vdpa, before a user maps: nothing reachable" \
+		"$(maps "$DEVNAME")" "0 0 0"
 	t_check "driver_override = virtio_vdpa" \
 		sh -c "echo virtio_vdpa > $ov"
 	t_check "unbind $DEVNAME from vhost_vdpa" \
@@ -297,6 +322,9 @@ if wait_for 5 has_netdev "$DEVNAME"; then
 	t_ok "interface is back ($NETDEV)"
 	t_eq "MAC survives rebinding" \
 		"$(cat "/sys/class/net/$NETDEV/address")" "$MAC"
+	read -r n largest total <<<"$(maps "$DEVNAME")"
+	t_check "rebound: DMA API mappings again ($n), none over 64 KiB ($largest)" \
+		test "${n:-0}" -gt 0 -a "${largest:-1}" -le 65536
 	bring_up "$NETDEV"
 	wait_for 5 sysfs_is "/sys/class/net/$NETDEV/carrier" 1
 	loop_traffic "after rebinding" "$NETDEV" 500 1514

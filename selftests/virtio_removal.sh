@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 RAWLOOP=$TOOLS/bin/rawloop
 MNT=/tmp/virtio_removal.$$
-OURS="virtio_vdpa vhost_vdpa vdpa_sim_net vdpa_sim_blk vdpa_sim vdpa vringh"
+OURS="virtio_vdpa vhost_vdpa vdpa_sim_net vdpa_sim_blk vdpa_swdev vdpa vringh"
 BG_PID=
 
 for cmd in vdpa ip mkfs.ext4; do

@@ -11,7 +11,9 @@
  *    checking every byte; --bench reports frames and bits per second,
  *    --duration sends for a fixed time instead of a fixed count;
  *    --remap N moves the TX buffers to fresh memory every N frames while
- *    frames are in flight (see run_net_remap()).
+ *    frames are in flight (see run_net_remap()); --mrg checks mergeable
+ *    receive buffers on a device whose peer sends frames back (see
+ *    run_net_mrg()).
  *  - virtio-blk (device id 2): writes a pattern to consecutive sectors,
  *    reads it back and compares.
  *
@@ -50,6 +52,13 @@
 #define ETH_HLEN_	14U
 #define ETHERTYPE_TEST	0x88b5	/* IEEE local experimental */
 #define SECTOR		512U
+#define MRG_BUF		256U	/* --mrg: bytes of one receive buffer */
+#ifndef VHOST_BACKEND_F_SUSPEND
+#define VHOST_BACKEND_F_SUSPEND	0x4
+#endif
+#ifndef VHOST_VDPA_SUSPEND
+#define VHOST_VDPA_SUSPEND	_IO(VHOST_VIRTIO, 0x7D)
+#endif
 
 struct opts {
 	const char *path;
@@ -64,6 +73,7 @@ struct opts {
 	bool hugepages;
 	bool quiet;
 	unsigned int remap;	/* net: move the TX buffers every N frames */
+	bool mrg;		/* net: mergeable receive buffers */
 };
 
 struct vq {
@@ -259,11 +269,16 @@ static void start(struct dev *d)
 	uint16_t max;
 	unsigned int i;
 
+	if (d->o->mrg) {
+		want |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+		backend |= 1ULL << VHOST_BACKEND_F_SUSPEND;
+	}
 	xioctl(d, VHOST_SET_OWNER, NULL, "SET_OWNER");
 	xioctl(d, VHOST_GET_FEATURES, &d->features, "GET_FEATURES");
 	if ((d->features & want) != want)
-		die(EXIT_SETUP, "device features %#llx lack VERSION_1/ACCESS_PLATFORM",
-		    (unsigned long long)d->features);
+		die(EXIT_SETUP, "device features %#llx lack VERSION_1/ACCESS_PLATFORM%s",
+		    (unsigned long long)d->features,
+		    d->o->mrg ? "/MRG_RXBUF" : "");
 	xioctl(d, VHOST_SET_BACKEND_FEATURES, &backend, "SET_BACKEND_FEATURES");
 	xioctl(d, VHOST_VDPA_GET_VRING_NUM, &max, "GET_VRING_NUM");
 	if (d->o->qsize > max)
@@ -509,6 +524,176 @@ static int run_net(struct dev *d)
 		       pps * d->o->frame * 8);
 	}
 	return st.bad ? EXIT_DATA : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* mergeable receive buffers (--mrg)                                  */
+
+/*
+ * A device whose peer sends every frame back (the mediator over a
+ * reflecting veth), VIRTIO_NET_F_MRG_RXBUF negotiated, receive buffers of
+ * MRG_BUF bytes.  A frame that needs N of them while the ring has N - 1
+ * waits; one more buffer and it arrives across all N, with num_buffers N,
+ * all published at once.  Then the same wait again, and the device is
+ * suspended: the receive queue's base (GET_VRING_BASE) counts the buffers
+ * used so far, not those the waiting frame took: they were not consumed.
+ * Frames of other senders (the host's, the peer's) may arrive meanwhile:
+ * their buffers go back to the ring.  Prints TAP lines.
+ */
+static int mrg_failed;
+
+static void mrg_tap(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok - ", ok ? "" : "not ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	mrg_failed += !ok;
+}
+
+/* Post receive buffers @first..@first + @n - 1 of MRG_BUF bytes. */
+static void mrg_post_rx(struct dev *d, struct vq *rx, unsigned int first,
+			unsigned int n)
+{
+	unsigned int i;
+
+	for (i = first; i < first + n; i++) {
+		rx->desc[i].addr = iova_of(d, rx->bufs + (size_t)i * BUF_SIZE);
+		rx->desc[i].len = MRG_BUF;
+		rx->desc[i].flags = VRING_DESC_F_WRITE;
+		post(rx, i);
+	}
+	notify(rx);
+}
+
+/* Send frame @seq to @mac and wait until the device took it. */
+static bool mrg_send(struct dev *d, struct vq *tx, const uint8_t *mac,
+		     uint32_t seq)
+{
+	uint8_t *buf = tx->bufs + (size_t)seq * BUF_SIZE;
+	double t0 = now();
+
+	memset(buf, 0, NET_HDR_LEN);
+	fill_frame(buf + NET_HDR_LEN, d->o->frame, seq, d->o->pair);
+	memcpy(buf + NET_HDR_LEN, mac, 6);
+	tx->desc[seq].addr = iova_of(d, buf);
+	tx->desc[seq].len = NET_HDR_LEN + d->o->frame;
+	tx->desc[seq].flags = 0;
+	post(tx, seq);
+	notify(tx);
+	while (!reap(tx)) {
+		if (now() - t0 > d->o->timeout)
+			return false;
+		wait_call(d, tx, NULL, 20);
+	}
+	return true;
+}
+
+/*
+ * The first buffer of the next frame of ours (ETHERTYPE_TEST) within
+ * @secs, or NULL.  Another sender's frame is reported and its buffers
+ * posted again.
+ */
+static struct vring_used_elem *mrg_next(struct dev *d, struct vq *rx,
+					double secs)
+{
+	double t0 = now();
+	struct vring_used_elem *e;
+	const uint8_t *b;
+
+	for (;;) {
+		while ((e = reap(rx))) {
+			b = rx->bufs + (size_t)(e->id % rx->num) * BUF_SIZE;
+			if (e->len >= NET_HDR_LEN + ETH_HLEN_ &&
+			    b[24] == ETHERTYPE_TEST >> 8 &&
+			    b[25] == (ETHERTYPE_TEST & 0xff))
+				return e;
+			printf("# another frame: %u bytes, to %02x:%02x:%02x:%02x:%02x:%02x",
+			       e->len, b[12], b[13], b[14], b[15], b[16],
+			       b[17]);
+			printf(", type %02x%02x: its buffer goes back\n", b[24],
+			       b[25]);
+			post(rx, e->id % rx->num);
+			notify(rx);
+		}
+		if (now() - t0 > secs)
+			return NULL;
+		wait_call(d, rx, NULL, 20);
+	}
+}
+
+/*
+ * Frame @seq of @n buffers arrives: all published with the first,
+ * num_buffers @n, its bytes intact in the order the buffers were used.
+ */
+static bool mrg_frame_ok(struct dev *d, struct vq *rx, const uint8_t *mac,
+			 unsigned int n, uint32_t seq)
+{
+	static uint8_t got[BUF_SIZE], want[BUF_SIZE];
+	struct vring_used_elem *e = mrg_next(d, rx, d->o->timeout);
+	const struct virtio_net_hdr_mrg_rxbuf *h;
+	unsigned int i, len = 0;
+
+	if (!e)
+		return false;
+	h = (const void *)(rx->bufs + (size_t)(e->id % rx->num) * BUF_SIZE);
+	if (h->num_buffers != n ||
+	    (uint16_t)(rx->used->idx - rx->used_seen) < n - 1)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (i)
+			e = reap(rx);
+		if (!e || e->len > MRG_BUF || len + e->len > sizeof(got))
+			return false;
+		memcpy(got + len, rx->bufs + (size_t)(e->id % rx->num) * BUF_SIZE,
+		       e->len);
+		len += e->len;
+	}
+	fill_frame(want, d->o->frame, seq, d->o->pair);
+	memcpy(want, mac, 6);
+	return len == NET_HDR_LEN + d->o->frame &&
+	       !memcmp(got + NET_HDR_LEN, want, d->o->frame);
+}
+
+static int run_net_mrg(struct dev *d)
+{
+	struct vq *rx = &d->vq[0], *tx = &d->vq[1];
+	unsigned int n = (NET_HDR_LEN + d->o->frame + MRG_BUF - 1) / MRG_BUF;
+	struct {
+		struct vhost_vdpa_config c;
+		uint8_t mac[6];
+	} cfg = { .c = { .off = 0, .len = 6 } };
+	struct vhost_vring_state base = { .index = rx->index };
+
+	if (n < 2 || 2 * n > rx->num)
+		die(EXIT_SETUP, "--mrg: a frame of %u bytes needs %u buffers of %u (2 to %u)",
+		    d->o->frame, n, MRG_BUF, rx->num / 2);
+	xioctl(d, VHOST_VDPA_GET_CONFIG, &cfg, "GET_CONFIG");
+	tx->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+
+	mrg_post_rx(d, rx, 0, n - 1);
+	mrg_tap(mrg_send(d, tx, cfg.mac, 0), "frame 0 of %u bytes sent",
+		d->o->frame);
+	mrg_tap(!mrg_next(d, rx, 1),
+		"it waits while the ring has %u of the %u buffers it needs",
+		n - 1, n);
+	mrg_post_rx(d, rx, n - 1, 1);
+	mrg_tap(mrg_frame_ok(d, rx, cfg.mac, n, 0),
+		"one more buffer: it arrives in all %u at once, num_buffers %u, intact",
+		n, n);
+
+	mrg_post_rx(d, rx, n, n - 1);
+	mrg_tap(mrg_send(d, tx, cfg.mac, 1), "frame 1 sent");
+	mrg_tap(!mrg_next(d, rx, 1), "it waits with %u buffers", n - 1);
+	xioctl(d, VHOST_VDPA_SUSPEND, NULL, "SUSPEND");
+	xioctl(d, VHOST_GET_VRING_BASE, &base, "GET_VRING_BASE");
+	mrg_tap(base.num == rx->used->idx,
+		"suspended: the receive queue's base is the used index (%u), the buffers it holds are not consumed (%u)",
+		rx->used->idx, base.num);
+	return mrg_failed ? EXIT_DATA : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,7 +996,9 @@ static void usage(void)
 		"  -H, --hugepages   put rings and buffers in 2 MiB huge pages\n"
 		"  -Q, --quiet       print nothing on success\n"
 		"  -R, --remap N     net: move the TX buffers to fresh memory every\n"
-		"                    N frames, with frames in flight\n",
+		"                    N frames, with frames in flight\n"
+		"  -M, --mrg         net: mergeable receive buffers on a device whose\n"
+		"                    peer sends frames back (TAP output)\n",
 		BUF_SIZE - NET_HDR_LEN);
 	exit(EXIT_SETUP);
 }
@@ -835,12 +1022,13 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "timeout", 1, NULL, 't' }, { "bench", 0, NULL, 'b' },
 		{ "json", 0, NULL, 'j' }, { "hugepages", 0, NULL, 'H' },
 		{ "quiet", 0, NULL, 'Q' }, { "remap", 1, NULL, 'R' },
+		{ "mrg", 0, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .qsize = 256, .count = 1000, .timeout = 10 };
-	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQR:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQR:M", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->qsize = num_arg(optarg);
@@ -876,6 +1064,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->remap = num_arg(optarg);
 			if (!o->remap)
 				usage();
+			break;
+		case 'M':
+			o->mrg = true;
 			break;
 		default:
 			usage();
@@ -933,7 +1124,9 @@ int main(int argc, char **argv)
 		d.vq[i].num = o.qsize;
 
 	start(&d);
-	if (d.id == VIRTIO_ID_NET && o.remap)
+	if (d.id == VIRTIO_ID_NET && o.mrg)
+		ret = run_net_mrg(&d);
+	else if (d.id == VIRTIO_ID_NET && o.remap)
 		ret = run_net_remap(&d);
 	else
 		ret = d.id == VIRTIO_ID_NET ? run_net(&d) : run_blk(&d);

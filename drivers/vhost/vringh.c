@@ -46,6 +46,8 @@
 #include <linux/vringh.h>
 #include <uapi/linux/virtio_config.h>
 
+#include "vringh_cache.h"
+
 /* Largest split ring the virtio 1.x spec allows (2.7, Queue Size). */
 #define VRH_MAX_NUM		32768U
 /* A u16 "next" field reaches this many entries of an indirect table. */
@@ -82,13 +84,11 @@ struct vrh_ctx {
 
 	/*
 	 * VRH_IOTLB: a copy of the last map found, taken under
-	 * vrh->iotlb_lock: IOVA [xl_start, xl_last] is physical xl_pa onward.
+	 * vrh->iotlb_lock, and the caller's cache it came from and goes back
+	 * to (NULL: kept for this call only).
 	 */
-	bool xl_ok;
-	u32 xl_perm;
-	u64 xl_start;
-	u64 xl_last;
-	u64 xl_pa;
+	struct vringh_iotlb_cache xl;
+	struct vringh_iotlb_cache *cache;
 };
 
 /* A descriptor as fetched, in cpu byte order. */
@@ -111,7 +111,20 @@ static void vrh_ctx_init(struct vrh_ctx *c, struct vringh *vrh)
 	c->vrh = vrh;
 	c->getrange = NULL;
 	c->range_ok = false;
-	c->xl_ok = false;
+	c->xl.gen = NULL;
+	c->xl.ok = false;
+	c->cache = NULL;
+}
+
+/* An IOTLB call that starts from, and updates, the caller's @cache. */
+static void vrh_ctx_init_cached(struct vrh_ctx *c, struct vringh *vrh,
+				struct vringh_iotlb_cache *cache)
+{
+	vrh_ctx_init(c, vrh);
+	if (cache) {
+		c->xl = *cache;
+		c->cache = cache;
+	}
 }
 
 /*
@@ -235,11 +248,13 @@ static int vrh_phys_copy(u64 pa, void *buf, size_t len, bool to_phys)
 /*
  * Cache the map holding @addr.  Takes and releases vrh->iotlb_lock with
  * interrupts off (contract with the lock's owner: see vringh_set_iotlb()),
- * so that a lookup may run in any context; only the map's fields are
- * copied under it, the payload is copied later without it.
+ * so that a lookup may run in any context; only the map's fields (and the
+ * owner's map generation, if it keeps one) are copied under it, the
+ * payload is copied later without it.
  */
 static int vrh_iotlb_lookup(struct vrh_ctx *c, u64 addr)
 {
+	struct vringh_iotlb_cache *xl = &c->xl;
 	struct vringh *vrh = c->vrh;
 	struct vhost_iotlb_map *map;
 	unsigned long flags;
@@ -250,17 +265,30 @@ static int vrh_iotlb_lookup(struct vrh_ctx *c, u64 addr)
 	spin_lock_irqsave(vrh->iotlb_lock, flags);
 	map = vhost_iotlb_itree_first(vrh->iotlb, addr, addr);
 	if (map) {
-		c->xl_start = map->start;
-		c->xl_last = map->last;
-		c->xl_pa = map->addr;
-		c->xl_perm = map->perm;
+		xl->start = map->start;
+		xl->last = map->last;
+		xl->pa = map->addr;
+		xl->perm = map->perm;
 	}
+	if (xl->gen)
+		xl->seen = *xl->gen;
 	spin_unlock_irqrestore(vrh->iotlb_lock, flags);
 
-	c->xl_ok = !!map;
+	xl->ok = !!map;
+	if (c->cache)
+		*c->cache = *xl;
 	if (!map)
 		return vrh_bad(-EFAULT, "iova %#llx not mapped", addr);
 	return 0;
+}
+
+/* Whether the map cached in @c holds @addr and is still the owner's. */
+static bool vrh_iotlb_cached(const struct vrh_ctx *c, u64 addr)
+{
+	const struct vringh_iotlb_cache *xl = &c->xl;
+
+	return xl->ok && addr >= xl->start && addr <= xl->last &&
+	       (!xl->gen || READ_ONCE(*xl->gen) == xl->seen);
 }
 
 /*
@@ -281,18 +309,18 @@ static int vrh_iotlb_xfer(struct vrh_ctx *c, u64 addr, void *buf, size_t len,
 		return vrh_bad(-EINVAL, "iova range %#llx+%zu wraps", addr, len);
 
 	for (;;) {
-		if (!c->xl_ok || addr < c->xl_start || addr > c->xl_last) {
+		if (!vrh_iotlb_cached(c, addr)) {
 			err = vrh_iotlb_lookup(c, addr);
 			if (err)
 				return err;
 		}
-		if ((c->xl_perm & need) != need)
+		if ((c->xl.perm & need) != need)
 			return vrh_bad(-EFAULT, "iova %#llx not %s", addr,
 				       to_iova ? "writable" : "readable");
 
-		if (check_add_overflow(c->xl_pa, addr - c->xl_start, &pa))
+		if (check_add_overflow(c->xl.pa, addr - c->xl.start, &pa))
 			return vrh_bad(-EFAULT, "iova %#llx maps past 2^64", addr);
-		seg_last = min(last, c->xl_last);
+		seg_last = min(last, c->xl.last);
 		n = seg_last - addr + 1;
 		err = vrh_phys_copy(pa, buf, n, to_iova);
 		if (err || seg_last == last)
@@ -1400,12 +1428,36 @@ EXPORT_SYMBOL_GPL(vringh_init_iotlb);
 int vringh_getdesc_iotlb(struct vringh *vrh, struct vringh_kiov *riov,
 			 struct vringh_kiov *wiov, u16 *head, gfp_t gfp)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	return vrh_getdesc(&c, VRH_IOTLB, riov, wiov, head, gfp);
+	return vringh_getdesc_iotlb_cached(vrh, NULL, riov, wiov, head, gfp);
 }
 EXPORT_SYMBOL_GPL(vringh_getdesc_iotlb);
+
+/**
+ * vringh_getdesc_iotlb_cached - vringh_getdesc_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ * @riov: as for vringh_getdesc_iotlb()
+ * @wiov: as for vringh_getdesc_iotlb()
+ * @head: as for vringh_getdesc_iotlb()
+ * @gfp: as for vringh_getdesc_iotlb()
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_getdesc_iotlb().
+ * Return: as for vringh_getdesc_iotlb().
+ */
+int vringh_getdesc_iotlb_cached(struct vringh *vrh,
+				struct vringh_iotlb_cache *cache,
+				struct vringh_kiov *riov,
+				struct vringh_kiov *wiov, u16 *head, gfp_t gfp)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_getdesc(&c, VRH_IOTLB, riov, wiov, head, gfp);
+}
+EXPORT_SYMBOL_GPL(vringh_getdesc_iotlb_cached);
 
 /**
  * vringh_iov_pull_iotlb - copy bytes out of readable IOTLB buffers
@@ -1425,12 +1477,35 @@ EXPORT_SYMBOL_GPL(vringh_getdesc_iotlb);
 ssize_t vringh_iov_pull_iotlb(struct vringh *vrh, struct vringh_kiov *riov,
 			      void *dst, size_t len)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	return vrh_copy_iov(&c, VRH_IOTLB, riov, dst, len, false);
+	return vringh_iov_pull_iotlb_cached(vrh, NULL, riov, dst, len);
 }
 EXPORT_SYMBOL_GPL(vringh_iov_pull_iotlb);
+
+/**
+ * vringh_iov_pull_iotlb_cached - vringh_iov_pull_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ * @riov: as for vringh_iov_pull_iotlb()
+ * @dst: as for vringh_iov_pull_iotlb()
+ * @len: as for vringh_iov_pull_iotlb()
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_iov_pull_iotlb().
+ * Return: as for vringh_iov_pull_iotlb().
+ */
+ssize_t vringh_iov_pull_iotlb_cached(struct vringh *vrh,
+				     struct vringh_iotlb_cache *cache,
+				     struct vringh_kiov *riov, void *dst,
+				     size_t len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_copy_iov(&c, VRH_IOTLB, riov, dst, len, false);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_pull_iotlb_cached);
 
 /**
  * vringh_iov_push_iotlb - copy bytes into writable IOTLB buffers
@@ -1450,12 +1525,35 @@ EXPORT_SYMBOL_GPL(vringh_iov_pull_iotlb);
 ssize_t vringh_iov_push_iotlb(struct vringh *vrh, struct vringh_kiov *wiov,
 			      const void *src, size_t len)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	return vrh_copy_iov(&c, VRH_IOTLB, wiov, (void *)src, len, true);
+	return vringh_iov_push_iotlb_cached(vrh, NULL, wiov, src, len);
 }
 EXPORT_SYMBOL_GPL(vringh_iov_push_iotlb);
+
+/**
+ * vringh_iov_push_iotlb_cached - vringh_iov_push_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ * @wiov: as for vringh_iov_push_iotlb()
+ * @src: as for vringh_iov_push_iotlb()
+ * @len: as for vringh_iov_push_iotlb()
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_iov_push_iotlb().
+ * Return: as for vringh_iov_push_iotlb().
+ */
+ssize_t vringh_iov_push_iotlb_cached(struct vringh *vrh,
+				     struct vringh_iotlb_cache *cache,
+				     struct vringh_kiov *wiov, const void *src,
+				     size_t len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_copy_iov(&c, VRH_IOTLB, wiov, (void *)src, len, true);
+}
+EXPORT_SYMBOL_GPL(vringh_iov_push_iotlb_cached);
 
 /**
  * vringh_abandon_iotlb - give back chains fetched by vringh_getdesc_iotlb()
@@ -1485,12 +1583,62 @@ EXPORT_SYMBOL_GPL(vringh_abandon_iotlb);
  */
 int vringh_complete_iotlb(struct vringh *vrh, u16 head, u32 len)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	return vrh_complete_one(&c, VRH_IOTLB, head, len);
+	return vringh_complete_iotlb_cached(vrh, NULL, head, len);
 }
 EXPORT_SYMBOL_GPL(vringh_complete_iotlb);
+
+/**
+ * vringh_complete_iotlb_cached - vringh_complete_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ * @head: as for vringh_complete_iotlb()
+ * @len: as for vringh_complete_iotlb()
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_complete_iotlb().
+ * Return: as for vringh_complete_iotlb().
+ */
+int vringh_complete_iotlb_cached(struct vringh *vrh,
+				 struct vringh_iotlb_cache *cache, u16 head,
+				 u32 len)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_complete_one(&c, VRH_IOTLB, head, len);
+}
+EXPORT_SYMBOL_GPL(vringh_complete_iotlb_cached);
+
+/**
+ * vringh_complete_multi_iotlb_cached - return several chains at once
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ * @used: used elements, already in the ring's byte order
+ *	(cpu_to_vringh32())
+ * @num_used: number of elements
+ *
+ * Writes all the elements (wrapping around the ring end), then publishes
+ * them with a single used->idx update after a write barrier: the driver
+ * never sees some of them without the others (the buffers of one
+ * mergeable receive frame).
+ *
+ * Context: as for vringh_complete_iotlb().
+ * Return: as for vringh_complete_iotlb(); also -EINVAL if @num_used
+ * exceeds the ring size.
+ */
+int vringh_complete_multi_iotlb_cached(struct vringh *vrh,
+				       struct vringh_iotlb_cache *cache,
+				       const struct vring_used_elem used[],
+				       unsigned int num_used)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_complete(&c, VRH_IOTLB, used, num_used);
+}
+EXPORT_SYMBOL_GPL(vringh_complete_multi_iotlb_cached);
 
 /**
  * vringh_notify_enable_iotlb - ask the guest to kick again
@@ -1510,12 +1658,30 @@ EXPORT_SYMBOL_GPL(vringh_complete_iotlb);
  */
 bool vringh_notify_enable_iotlb(struct vringh *vrh)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	return vrh_notify_enable(&c, VRH_IOTLB);
+	return vringh_notify_enable_iotlb_cached(vrh, NULL);
 }
 EXPORT_SYMBOL_GPL(vringh_notify_enable_iotlb);
+
+/**
+ * vringh_notify_enable_iotlb_cached - vringh_notify_enable_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_notify_enable_iotlb().
+ * Return: as for vringh_notify_enable_iotlb().
+ */
+bool vringh_notify_enable_iotlb_cached(struct vringh *vrh,
+				       struct vringh_iotlb_cache *cache)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_notify_enable(&c, VRH_IOTLB);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_enable_iotlb_cached);
 
 /**
  * vringh_notify_disable_iotlb - ask the guest not to kick
@@ -1529,12 +1695,29 @@ EXPORT_SYMBOL_GPL(vringh_notify_enable_iotlb);
  */
 void vringh_notify_disable_iotlb(struct vringh *vrh)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	vrh_notify_disable(&c, VRH_IOTLB);
+	vringh_notify_disable_iotlb_cached(vrh, NULL);
 }
 EXPORT_SYMBOL_GPL(vringh_notify_disable_iotlb);
+
+/**
+ * vringh_notify_disable_iotlb_cached - vringh_notify_disable_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_notify_disable_iotlb().
+ */
+void vringh_notify_disable_iotlb_cached(struct vringh *vrh,
+					struct vringh_iotlb_cache *cache)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	vrh_notify_disable(&c, VRH_IOTLB);
+}
+EXPORT_SYMBOL_GPL(vringh_notify_disable_iotlb_cached);
 
 /**
  * vringh_need_notify_iotlb - must the guest be told about used buffers?
@@ -1550,12 +1733,47 @@ EXPORT_SYMBOL_GPL(vringh_notify_disable_iotlb);
  */
 int vringh_need_notify_iotlb(struct vringh *vrh)
 {
-	struct vrh_ctx c;
-
-	vrh_ctx_init(&c, vrh);
-	return vrh_need_notify(&c, VRH_IOTLB);
+	return vringh_need_notify_iotlb_cached(vrh, NULL);
 }
 EXPORT_SYMBOL_GPL(vringh_need_notify_iotlb);
+
+/**
+ * vringh_need_notify_iotlb_cached - vringh_need_notify_iotlb() with a translation cache
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache)
+ *
+ * Uses the map in @cache while its owner's generation has not moved, and
+ * keeps the last map it looked up there.
+ *
+ * Context: as for vringh_need_notify_iotlb().
+ * Return: as for vringh_need_notify_iotlb().
+ */
+int vringh_need_notify_iotlb_cached(struct vringh *vrh,
+				    struct vringh_iotlb_cache *cache)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_need_notify(&c, VRH_IOTLB);
+}
+EXPORT_SYMBOL_GPL(vringh_need_notify_iotlb_cached);
+
+/**
+ * vringh_iotlb_cache_init - an empty translation cache
+ * @cache: the cache
+ * @gen: the owner's map generation (see struct vringh_iotlb_cache)
+ *
+ * Also empties a cache in use, as when its ring is set up again.
+ *
+ * Context: any; not racing with a call that uses @cache.
+ */
+void vringh_iotlb_cache_init(struct vringh_iotlb_cache *cache,
+			     const unsigned int *gen)
+{
+	cache->gen = gen;
+	cache->ok = false;
+}
+EXPORT_SYMBOL_GPL(vringh_iotlb_cache_init);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Host-side access to split virtqueues (kern, user, IOTLB)");

@@ -14,7 +14,9 @@
  *          user address ubase + off through the getrange() callback;
  *   iotlb  order-1 page pairs, each pair mapped as one VHOST_MAP_RW map at
  *          IOVA VT_IOVA + off, so a buffer can cross a page inside a map
- *          or cross from one map into the next.
+ *          or cross from one map into the next;
+ *   iotlb-cached  the same through the *_iotlb_cached functions, with a
+ *          translation cache that every change of the tree invalidates.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,6 +40,8 @@
 #include <linux/vringh.h>
 #include <uapi/linux/virtio_config.h>
 
+#include "../../drivers/vhost/vringh_cache.h"
+
 #define VT_GBASE	0x40000000ULL	/* user: guest address of byte 0 */
 #define VT_GBAD		0x80000000ULL	/* user: guest range onto VT_BAD_UADDR */
 #define VT_BAD_UADDR	0x1000UL	/* below mmap_min_addr: never mapped */
@@ -60,6 +64,7 @@ enum vt_mode {
 	VT_KERN,
 	VT_USER,
 	VT_IOTLB,
+	VT_IOTLB_CACHED,
 	VT_NMODES,
 };
 
@@ -67,6 +72,7 @@ static const char * const vt_mode_name[VT_NMODES] = {
 	[VT_KERN] = "kern",
 	[VT_USER] = "user",
 	[VT_IOTLB] = "iotlb",
+	[VT_IOTLB_CACHED] = "iotlb-cached",
 };
 
 /* TAP text being built: a whole run, or one case's diagnostics. */
@@ -103,6 +109,8 @@ struct vt_env {
 	 */
 	struct vhost_iotlb *iotlb;
 	spinlock_t iotlb_lock;	/* guards iotlb (see above) */
+	unsigned int map_gen;	/* bumped with every swap, under iotlb_lock */
+	struct vringh_iotlb_cache xlc;		/* iotlb-cached */
 
 	struct vringh vrh;
 	struct vringh_kiov riov, wiov;
@@ -379,8 +387,11 @@ static int vt_getdesc_flags(struct vt_env *e, u16 *head, unsigned int no)
 		return vringh_getdesc_kern(&e->vrh, r, w, head, GFP_KERNEL);
 	case VT_USER:
 		return vringh_getdesc_user(&e->vrh, ur, uw, vt_getrange, head);
-	default:
+	case VT_IOTLB:
 		return vringh_getdesc_iotlb(&e->vrh, r, w, head, GFP_KERNEL);
+	default:
+		return vringh_getdesc_iotlb_cached(&e->vrh, &e->xlc, r, w, head,
+						   GFP_KERNEL);
 	}
 }
 
@@ -406,8 +417,11 @@ static ssize_t vt_pull(struct vt_env *e, void *buf, size_t len)
 		return vringh_iov_pull_kern(&e->riov, buf, len);
 	case VT_USER:
 		return vringh_iov_pull_user(&e->uriov, buf, len);
-	default:
+	case VT_IOTLB:
 		return vringh_iov_pull_iotlb(&e->vrh, &e->riov, buf, len);
+	default:
+		return vringh_iov_pull_iotlb_cached(&e->vrh, &e->xlc, &e->riov,
+						    buf, len);
 	}
 }
 
@@ -418,8 +432,11 @@ static ssize_t vt_push(struct vt_env *e, const void *buf, size_t len)
 		return vringh_iov_push_kern(&e->wiov, buf, len);
 	case VT_USER:
 		return vringh_iov_push_user(&e->uwiov, buf, len);
-	default:
+	case VT_IOTLB:
 		return vringh_iov_push_iotlb(&e->vrh, &e->wiov, buf, len);
+	default:
+		return vringh_iov_push_iotlb_cached(&e->vrh, &e->xlc, &e->wiov,
+						    buf, len);
 	}
 }
 
@@ -430,8 +447,10 @@ static int vt_complete(struct vt_env *e, u16 head, u32 len)
 		return vringh_complete_kern(&e->vrh, head, len);
 	case VT_USER:
 		return vringh_complete_user(&e->vrh, head, len);
-	default:
+	case VT_IOTLB:
 		return vringh_complete_iotlb(&e->vrh, head, len);
+	default:
+		return vringh_complete_iotlb_cached(&e->vrh, &e->xlc, head, len);
 	}
 }
 
@@ -457,8 +476,10 @@ static int vt_need_notify(struct vt_env *e)
 		return vringh_need_notify_kern(&e->vrh);
 	case VT_USER:
 		return vringh_need_notify_user(&e->vrh);
-	default:
+	case VT_IOTLB:
 		return vringh_need_notify_iotlb(&e->vrh);
+	default:
+		return vringh_need_notify_iotlb_cached(&e->vrh, &e->xlc);
 	}
 }
 
@@ -469,8 +490,10 @@ static bool vt_notify_enable(struct vt_env *e)
 		return vringh_notify_enable_kern(&e->vrh);
 	case VT_USER:
 		return vringh_notify_enable_user(&e->vrh);
-	default:
+	case VT_IOTLB:
 		return vringh_notify_enable_iotlb(&e->vrh);
+	default:
+		return vringh_notify_enable_iotlb_cached(&e->vrh, &e->xlc);
 	}
 }
 
@@ -483,8 +506,11 @@ static void vt_notify_disable(struct vt_env *e)
 	case VT_USER:
 		vringh_notify_disable_user(&e->vrh);
 		break;
-	default:
+	case VT_IOTLB:
 		vringh_notify_disable_iotlb(&e->vrh);
+		break;
+	default:
+		vringh_notify_disable_iotlb_cached(&e->vrh, &e->xlc);
 		break;
 	}
 }
@@ -543,6 +569,7 @@ static void vt_tree_install(struct vt_env *e, struct vhost_iotlb *next)
 
 	spin_lock_irqsave(&e->iotlb_lock, flags);
 	vt_tree_swap(e->iotlb, next);
+	WRITE_ONCE(e->map_gen, e->map_gen + 1);
 	spin_unlock_irqrestore(&e->iotlb_lock, flags);
 }
 
@@ -632,6 +659,7 @@ static int vt_mem_alloc(struct vt_env *e)
 			return err;
 	}
 	vringh_set_iotlb(&e->vrh, e->iotlb, &e->iotlb_lock);
+	vringh_iotlb_cache_init(&e->xlc, &e->map_gen);
 	return 0;
 }
 
@@ -714,7 +742,7 @@ static void vt_case_init(struct vt_env *e)
 	VT_EQ(e, e->vrh.little_endian, true);
 	VT_EQ(e, e->vrh.event_indices, false);
 	VT_EQ(e, e->vrh.vring.num, e->num);
-	if (e->mode == VT_IOTLB)
+	if (e->mode >= VT_IOTLB)
 		VT_OK(e, e->vrh.iotlb == e->iotlb);
 }
 
@@ -1414,6 +1442,49 @@ static void vt_case_iotlb_remap(struct vt_env *e)
 		 ok, fault, r.rounds);
 }
 
+/*
+ * Between two pulls of one chain, replace the map of page pair 2 with one
+ * of the same IOVAs onto pair 3's pages: the second pull reads the new
+ * pages, also with the first pull's map in the cache (the swap moves the
+ * owner's generation).
+ */
+static void vt_case_iotlb_replaced(struct vt_env *e)
+{
+	u64 start = VT_IOVA + 4 * PAGE_SIZE, off = 4 * PAGE_SIZE + 8;
+	struct vhost_iotlb_map *m;
+	struct vhost_iotlb next;
+	u8 buf[8];
+	int err = 0;
+	u16 head;
+
+	vt_desc(e, 0, off, 2 * sizeof(buf), 0, 0);
+	vt_avail_add(e, 0);
+	VT_EQ(e, vt_getdesc(e, &head), 1);
+	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), sizeof(buf));
+	VT_EQ(e, buf[0], vt_pat(off));
+
+	vhost_iotlb_init(&next, VT_MAPS_MAX, 0);
+	for (m = vhost_iotlb_itree_first(e->iotlb, 0, U64_MAX); m && !err;
+	     m = vhost_iotlb_itree_next(m, 0, U64_MAX))
+		if (m->start != start)
+			err = vhost_iotlb_add_range(&next, m->start, m->last,
+						    m->addr, m->perm);
+	if (!err)
+		err = vhost_iotlb_add_range(&next, start,
+					    start + 2 * PAGE_SIZE - 1,
+					    page_to_phys(e->pages[6]),
+					    VHOST_MAP_RW);
+	if (VT_EQ(e, err, 0))
+		vt_tree_install(e, &next);
+	vhost_iotlb_reset(&next);
+
+	off += 2 * PAGE_SIZE + sizeof(buf);
+	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), sizeof(buf));
+	VT_EQ(e, buf[0], vt_pat(off));
+	VT_EQ(e, buf[7], vt_pat(off + 7));
+	VT_EQ(e, vt_complete(e, head, 0), 0);
+}
+
 /* ---- chain length, segment caps ---- */
 
 /* Entries 0..@k-1 of the indirect table, chained, 16 bytes each. */
@@ -1775,7 +1846,7 @@ static void vt_case_bench(struct vt_env *e)
 
 #define M_KERN	BIT(VT_KERN)
 #define M_USER	BIT(VT_USER)
-#define M_IOTLB	BIT(VT_IOTLB)
+#define M_IOTLB	(BIT(VT_IOTLB) | BIT(VT_IOTLB_CACHED))
 #define M_ALL	(M_KERN | M_USER | M_IOTLB)
 
 struct vt_case {
@@ -1824,7 +1895,9 @@ static const struct vt_case vt_cases[] = {
 	{ "notify_enable with an unwritable used ring", vt_case_notify_fault,
 	  M_USER | M_IOTLB },
 	{ "lookups from softirq and hardirq while the tree is swapped",
-	  vt_case_iotlb_irq, M_IOTLB },
+	  vt_case_iotlb_irq, BIT(VT_IOTLB) },
+	{ "a map replaced at the same IOVA: the next call sees it",
+	  vt_case_iotlb_replaced, M_IOTLB },
 	{ "benchmark", vt_case_bench, M_ALL, 256 },
 };
 

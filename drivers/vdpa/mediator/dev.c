@@ -16,7 +16,7 @@
 
 #include "mediator.h"
 
-#define MED_FEATURES	(VDPASIM_FEATURES | \
+#define MED_FEATURES	(VDPA_SW_FEATURES | \
 			 BIT_ULL(VIRTIO_NET_F_CSUM) | \
 			 BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) | \
 			 BIT_ULL(VIRTIO_NET_F_MTU) | \
@@ -27,6 +27,7 @@
 			 BIT_ULL(VIRTIO_NET_F_HOST_TSO4) | \
 			 BIT_ULL(VIRTIO_NET_F_HOST_TSO6) | \
 			 BIT_ULL(VIRTIO_NET_F_HOST_ECN) | \
+			 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) | \
 			 BIT_ULL(VIRTIO_NET_F_STATUS) | \
 			 BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | \
 			 BIT_ULL(VIRTIO_NET_F_CTRL_RX) | \
@@ -43,18 +44,24 @@ static const char * const med_drop_names[MED_DROP_NUM] = {
 	[MED_DROP_LOWER]	= "drop_lower",
 };
 
-static struct vdpasim_devices med_devices = VDPASIM_DEVICES_INIT(med_devices);
+static struct vdpa_sw_devices med_devices = VDPA_SW_DEVICES_INIT(med_devices);
 
-/* The role of queue @idx. Caller holds &vdpasim.lock or accepts a stale one. */
-static enum vdpasim_net_role med_role(const struct med_dev *med, u16 idx)
+/* The role of queue @idx. Caller holds &vdpa_sw.lock or accepts a stale one. */
+static enum vdpa_sw_net_role med_role(const struct med_dev *med, u16 idx)
 {
-	return vdpasim_net_queue_role(READ_ONCE(med->sim.features), idx,
+	return vdpa_sw_net_queue_role(READ_ONCE(med->sim.features), idx,
 				      med->max_vqp, READ_ONCE(med->cur_vqp));
 }
 
-static u32 med_get_vq_group(struct vdpasim *sim, u16 idx)
+/* One datapath thread per queue pair; the control queue's is the first. */
+static u32 med_get_vq_worker(struct vdpa_sw *sim, u16 idx)
 {
-	return med_role(sim_to_med(sim), idx) == VDPASIM_NET_CVQ ?
+	return idx / 2;
+}
+
+static u32 med_get_vq_group(struct vdpa_sw *sim, u16 idx)
+{
+	return med_role(sim_to_med(sim), idx) == VDPA_SW_NET_CVQ ?
 	       MED_GROUP_CVQ : 0;
 }
 
@@ -104,7 +111,7 @@ void med_mac_release(struct med_dev *med, const u8 *mac)
 		dev_uc_del(lower, mac);
 }
 
-/* Use @mac from now on. Caller holds &vdpasim.lock. */
+/* Use @mac from now on. Caller holds &vdpa_sw.lock. */
 static int med_mac_set(struct med_dev *med, const u8 *mac)
 {
 	int ret;
@@ -116,12 +123,12 @@ static int med_mac_set(struct med_dev *med, const u8 *mac)
 		return ret;
 	med_mac_release(med, med->mac);
 	ether_addr_copy(med->mac, mac);
-	med->sim.generation++;
+	vdpa_sw_generation_bump(&med->sim);
 	return 0;
 }
 
 /* MAC_ADDR_SET: an address the lower receives for, or refused. */
-static int med_set_mac(struct vdpasim *sim, const u8 *mac)
+static int med_set_mac(struct vdpa_sw *sim, const u8 *mac)
 {
 	struct med_dev *med = sim_to_med(sim);
 	int ret;
@@ -136,13 +143,13 @@ static int med_set_mac(struct vdpasim *sim, const u8 *mac)
 	return ret;
 }
 
-static const struct vdpasim_net_ctrl med_ctrl = {
+static const struct vdpa_sw_net_ctrl med_ctrl = {
 	.set_mac = med_set_mac,
 	.set_rx = med_set_rx,
 	.set_mac_table = med_set_mac_table,
 };
 
-static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+static int med_process_vq(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 			  unsigned int budget)
 {
 	struct med_dev *med = sim_to_med(sim);
@@ -151,63 +158,65 @@ static int med_process_vq(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
 	int n;
 
 	switch (med_role(med, idx)) {
-	case VDPASIM_NET_TX:
+	case VDPA_SW_NET_TX:
 		return med_tx(med, vq, idx / 2, budget);
-	case VDPASIM_NET_RX:
+	case VDPA_SW_NET_RX:
 		return med_rx(med, vq, idx / 2, budget);
-	case VDPASIM_NET_CVQ:
+	case VDPA_SW_NET_CVQ:
 		pairs = med->cur_vqp;
-		n = vdpasim_net_cvq(sim, vq, budget, med->max_vqp,
+		n = vdpa_sw_net_cvq(sim, vq, budget, med->max_vqp,
 				    &med->cur_vqp, &med_ctrl);
 		/*
-		 * New pairs were left idle, with notifications off: another
-		 * pass serves what they already hold.
+		 * New pairs were left idle, with notifications off: their
+		 * threads serve what they already hold.
 		 */
 		if (n >= 0 && med->cur_vqp != pairs)
-			n = budget;
+			vdpa_sw_schedule(sim);
 		return n;
 	default:
-		return VDPASIM_VQ_IDLE;
+		return VDPA_SW_VQ_IDLE;
 	}
 }
 
-static void med_get_config(struct vdpasim *sim, void *config)
+static void med_get_config(struct vdpa_sw *sim, void *config)
 {
 	struct med_dev *med = sim_to_med(sim);
 	struct virtio_net_config *cfg = config;
 
 	memset(cfg, 0, sizeof(*cfg));
 	ether_addr_copy(cfg->mac, med->mac);
-	cfg->status = cpu_to_vdpasim16(sim, med->link_up ?
+	cfg->status = cpu_to_vdpa_sw16(sim, med->link_up ?
 				       VIRTIO_NET_S_LINK_UP : 0);
-	cfg->max_virtqueue_pairs = cpu_to_vdpasim16(sim, med->max_vqp);
-	cfg->mtu = cpu_to_vdpasim16(sim, med->mtu);
+	cfg->max_virtqueue_pairs = cpu_to_vdpa_sw16(sim, med->max_vqp);
+	cfg->mtu = cpu_to_vdpa_sw16(sim, med->mtu);
 }
 
-static int med_get_stats(struct vdpasim *sim, struct vdpasim_virtqueue *vq,
+static int med_get_stats(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 			 struct sk_buff *msg, struct netlink_ext_ack *extack)
 {
 	struct med_dev *med = sim_to_med(sim);
 	u16 idx = vq - sim->vqs;
-	enum vdpasim_net_role role = med_role(med, idx);
+	enum vdpa_sw_net_role role = med_role(med, idx);
 	struct med_queue *q;
 	int i, ret;
 
-	ret = vdpasim_put_stat(msg, "received_desc", vq->stats.received_desc);
+	ret = vdpa_sw_put_stat(msg, "received_desc", vq->stats.received_desc);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "completed_desc",
+		ret = vdpa_sw_put_stat(msg, "completed_desc",
 				       vq->stats.completed_desc);
-	if (ret || role == VDPASIM_NET_CVQ || idx >= 2 * med->max_vqp)
+	if (ret || role == VDPA_SW_NET_CVQ || idx >= 2 * med->max_vqp)
 		return ret;
-	ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
+	ret = vdpa_sw_put_stat(msg, "bytes", vq->stats.bytes);
+	if (!ret)
+		ret = vdpa_sw_put_stat(msg, "frames", vq->stats.frames);
 	q = idx & 1 ? &med->txq[idx / 2] : &med->rxq[idx / 2];
 	for (i = 0; i < MED_DROP_NUM && !ret; i++)
-		ret = vdpasim_put_stat(msg, med_drop_names[i],
+		ret = vdpa_sw_put_stat(msg, med_drop_names[i],
 				       atomic64_read(&q->drops[i]));
 	return ret;
 }
 
-static void med_reset(struct vdpasim *sim)
+static void med_reset(struct vdpa_sw *sim)
 {
 	struct med_dev *med = sim_to_med(sim);
 
@@ -218,6 +227,7 @@ static void med_reset(struct vdpasim *sim)
 	med_filter_reset(med);
 	WRITE_ONCE(med->cur_vqp, 1);
 	med_rx_purge(med);
+	med_tx_release(med);
 }
 
 /* Whether the lower device can carry the device's frames now. */
@@ -236,16 +246,16 @@ static void med_link_work(struct work_struct *work)
 	bool up = rcu_access_pointer(med->lower->med) == med &&
 		  med_lower_up(med);
 
-	mutex_lock(&med->sim.lock);
+	down_write(&med->sim.lock);
 	if (med->link_up != up) {
 		WRITE_ONCE(med->link_up, up);
 		dev_info(&med->sim.vdpa.dev, "link %s (%s)\n",
 			 up ? "up" : "down", med->lower->netdev->name);
-		vdpasim_config_changed(&med->sim);
+		vdpa_sw_config_changed(&med->sim);
 	}
-	mutex_unlock(&med->sim.lock);
+	up_write(&med->sim.lock);
 	if (up)
-		vdpasim_schedule(&med->sim);
+		vdpa_sw_schedule(&med->sim);
 }
 
 /**
@@ -263,17 +273,19 @@ void med_link_changed(struct med_lower *lower)
 }
 
 /* After the core stopped the thread; the timer was stopped before. */
-static void med_free(struct vdpasim *sim)
+static void med_free(struct vdpa_sw *sim)
 {
 	struct med_dev *med = sim_to_med(sim);
 
 	if (med->rxq)
 		med_rx_purge(med);
+	if (med->txq)
+		med_tx_release(med);
 	kfree(med->rxq);
 	kfree(med->txq);
 }
 
-const struct vdpasim_dev_attr med_attr = {
+const struct vdpa_sw_dev_attr med_attr = {
 	.id		= VIRTIO_ID_NET,
 	.ngroups	= MED_NGROUPS,
 	.nas		= MED_NAS,
@@ -281,6 +293,7 @@ const struct vdpasim_dev_attr med_attr = {
 	.alloc_size	= sizeof(struct med_dev),
 	.device_features = MED_FEATURES,
 	.process_vq	= med_process_vq,
+	.get_vq_worker	= med_get_vq_worker,
 	.get_vq_group	= med_get_vq_group,
 	.get_config	= med_get_config,
 	.get_stats	= med_get_stats,
@@ -299,7 +312,7 @@ static int med_dev_config(struct med_lower *lower, const char *name,
 	unsigned int txqs = netdev->real_num_tx_queues;
 	int ret;
 
-	ret = vdpasim_net_features(dev, name, config, MED_FEATURES, features);
+	ret = vdpa_sw_net_features(dev, name, config, MED_FEATURES, features);
 	if (ret)
 		return ret;
 
@@ -412,10 +425,10 @@ static int med_dev_init(struct med_dev *med, struct med_lower *lower,
 	if (ret)
 		return ret;
 	ether_addr_copy(med->mac, mac);
-	mutex_lock(&med->sim.lock);
+	down_write(&med->sim.lock);
 	med_reset(&med->sim);
 	med->link_up = med_lower_up(med);
-	mutex_unlock(&med->sim.lock);
+	up_write(&med->sim.lock);
 	return 0;
 }
 
@@ -429,7 +442,7 @@ static void med_dev_remove(struct med_dev *med)
 	struct vdpa_device *vdpa = &med->sim.vdpa;
 
 	get_device(&vdpa->dev);
-	_vdpa_unregister_device(vdpa);
+	vdpa_sw_unregister(&med->sim);
 	del_timer_sync(&med->tx_timer);
 	med_filter_exit(med);
 	med_mac_release(med, med->mac);
@@ -440,9 +453,9 @@ static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		       const struct vdpa_dev_set_config *config)
 {
 	struct med_lower *lower = container_of(mdev, struct med_lower, mgmt);
-	struct vdpasim_dev_attr attr = med_attr;
+	struct vdpa_sw_dev_attr attr = med_attr;
 	struct med_dev *med;
-	struct vdpasim *sim;
+	struct vdpa_sw *sim;
 	u8 mac[ETH_ALEN];
 	u16 mtu, vqp;
 	int ret;
@@ -458,7 +471,8 @@ static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (ret)
 		return ret;
 	attr.nvqs = 2 * vqp + 1;
-	sim = vdpasim_create(&attr, mdev->device, name);
+	attr.nworkers = vqp;
+	sim = vdpa_sw_create(&attr, mdev->device, name);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	med = sim_to_med(sim);
@@ -466,7 +480,7 @@ static int med_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	if (ret)
 		goto err;
 	sim->vdpa.mdev = mdev;
-	ret = _vdpa_register_device(&sim->vdpa, attr.nvqs);
+	ret = vdpa_sw_register(sim, attr.nvqs);
 	if (ret)
 		goto err_mac;
 	rtnl_lock();
@@ -511,5 +525,5 @@ const struct vdpa_mgmtdev_ops med_mgmtdev_ops = {
  */
 void med_devices_wait(void)
 {
-	vdpasim_devices_wait(&med_devices);
+	vdpa_sw_devices_wait(&med_devices);
 }

@@ -6,15 +6,18 @@
  * unicast and multicast tables).
  *
  * The filter is a snapshot published with RCU: the rx handler reads it in
- * softirq, the datapath thread replaces it whole under &vdpasim.lock.  The
+ * softirq, the control queue's thread replaces it whole under
+ * &vdpa_sw.lock (held for reading; the other threads only read it).  The
  * lower receives for the table's addresses: unicast ones through its
  * unicast filter (refused when it has none, as for the device's own MAC),
- * multicast ones through its multicast list.  Promiscuous mode makes the
- * lower promiscuous too, from a work item: that needs RTNL, which the
- * datapath thread must never wait for (virtio_net sends its control
- * commands under RTNL and spins until the thread has answered).  A lower
- * that cannot be promiscuous (ENA) still gives the device every frame it
- * receives.
+ * multicast ones through its multicast list.  Promiscuous and
+ * all-multicast modes make the lower promiscuous or all-multicast too,
+ * from a work item: that needs RTNL, which the datapath thread must never
+ * wait for (virtio_net sends its control commands under RTNL and spins
+ * until the thread has answered).  A lower that cannot be promiscuous
+ * (ENA) still gives the device every frame it receives.  The filter after
+ * a reset takes every multicast frame the lower receives, without making
+ * it all-multicast: only a filter the driver set does.
  */
 
 #include <linux/etherdevice.h>
@@ -31,10 +34,16 @@ static struct med_filter med_filter_default = {
 	.allmulti = true,
 };
 
-/* Whether @t holds @addr. */
-static bool med_table_has(const struct vdpasim_mac_table *t, const u8 *addr)
+/* Whether the lower must be all-multicast for @f (see above). */
+static bool med_filter_allmulti(const struct med_filter *f)
 {
-	u32 i, n = min_t(u32, t->n, VDPASIM_MAC_TABLE_MAX);
+	return f->allmulti && f != &med_filter_default;
+}
+
+/* Whether @t holds @addr. */
+static bool med_table_has(const struct vdpa_sw_mac_table *t, const u8 *addr)
+{
+	u32 i, n = min_t(u32, t->n, VDPA_SW_MAC_TABLE_MAX);
 
 	for (i = 0; i < n; i++)
 		if (ether_addr_equal(t->addr[i], addr))
@@ -59,7 +68,7 @@ bool med_filter_wants(struct med_dev *med, const u8 *dest, bool *take)
 	*take = false;
 	if (is_multicast_ether_addr(dest))
 		return is_broadcast_ether_addr(dest) || f->allmulti ||
-		       f->promisc || f->mc.n > VDPASIM_MAC_TABLE_MAX ||
+		       f->promisc || f->mc.n > VDPA_SW_MAC_TABLE_MAX ||
 		       med_table_has(&f->mc, dest);
 	if (ether_addr_equal(dest, med->mac) || med_table_has(&f->uc, dest)) {
 		*take = true;
@@ -72,7 +81,7 @@ bool med_filter_wants(struct med_dev *med, const u8 *dest, bool *take)
 static int med_filter_claim(struct med_dev *med, const struct med_filter *f)
 {
 	struct net_device *lower = med->lower->netdev;
-	u32 u, m, mc_n = min_t(u32, f->mc.n, VDPASIM_MAC_TABLE_MAX);
+	u32 u, m, mc_n = min_t(u32, f->mc.n, VDPA_SW_MAC_TABLE_MAX);
 	int ret;
 
 	for (u = 0; u < f->uc.n; u++) {
@@ -103,7 +112,7 @@ static void med_filter_release(struct med_dev *med, const struct med_filter *f)
 
 	for (i = 0; i < f->uc.n; i++)
 		med_mac_release(med, f->uc.addr[i]);
-	for (i = 0; i < f->mc.n && i < VDPASIM_MAC_TABLE_MAX; i++)
+	for (i = 0; i < f->mc.n && i < VDPA_SW_MAC_TABLE_MAX; i++)
 		dev_mc_del(lower, f->mc.addr[i]);
 }
 
@@ -117,18 +126,19 @@ static void med_filter_publish(struct med_dev *med, struct med_filter *next,
 {
 	struct med_filter *old = rcu_dereference_protected(med->filter,
 					lockdep_is_held(&med->sim.lock));
-	bool promisc = old->promisc;
+	bool mode = next->promisc != old->promisc ||
+		    med_filter_allmulti(next) != med_filter_allmulti(old);
 
 	rcu_assign_pointer(med->filter, next);
 	if (new_tables)
 		med_filter_release(med, old);
 	if (old != &med_filter_default)
 		kfree_rcu(old, rcu);
-	if (next->promisc != promisc)
-		schedule_work(&med->promisc_work);
+	if (mode)
+		schedule_work(&med->mode_work);
 }
 
-/* A copy of the filter in use, to change. Caller holds &vdpasim.lock. */
+/* A copy of the filter in use, to change. Caller holds &vdpa_sw.lock. */
 static struct med_filter *med_filter_copy(struct med_dev *med)
 {
 	const struct med_filter *f = rcu_dereference_protected(med->filter,
@@ -143,10 +153,11 @@ static struct med_filter *med_filter_copy(struct med_dev *med)
  * @cmd: VIRTIO_NET_CTRL_RX_PROMISC or VIRTIO_NET_CTRL_RX_ALLMULTI
  * @on: turn it on or off
  *
- * Context: the datapath thread, with &vdpasim.lock held.
+ * Context: the control queue's datapath thread, with &vdpa_sw.lock held
+ * for reading.
  * Return: 0, or -ENOMEM.
  */
-int med_set_rx(struct vdpasim *sim, u8 cmd, bool on)
+int med_set_rx(struct vdpa_sw *sim, u8 cmd, bool on)
 {
 	struct med_dev *med = sim_to_med(sim);
 	struct med_filter *next = med_filter_copy(med);
@@ -167,21 +178,22 @@ int med_set_rx(struct vdpasim *sim, u8 cmd, bool on)
  * @uc: unicast addresses to receive for besides the device's own
  * @mc: multicast addresses to receive for (all, if more than fit)
  *
- * Context: the datapath thread, with &vdpasim.lock held.
+ * Context: the control queue's datapath thread, with &vdpa_sw.lock held
+ * for reading.
  * Return: 0; -EOPNOTSUPP when the lower cannot receive for the unicast
  * addresses (no unicast filter, or more than fit); -ENOMEM.
  */
-int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
-		      const struct vdpasim_mac_table *mc)
+int med_set_mac_table(struct vdpa_sw *sim, const struct vdpa_sw_mac_table *uc,
+		      const struct vdpa_sw_mac_table *mc)
 {
 	struct med_dev *med = sim_to_med(sim);
 	struct med_filter *next;
 	int ret;
 
-	if (uc->n > VDPASIM_MAC_TABLE_MAX) {
+	if (uc->n > VDPA_SW_MAC_TABLE_MAX) {
 		dev_warn_ratelimited(&sim->vdpa.dev,
 				     "MAC table of %u unicast addresses refused: at most %u\n",
-				     uc->n, VDPASIM_MAC_TABLE_MAX);
+				     uc->n, VDPA_SW_MAC_TABLE_MAX);
 		return -EOPNOTSUPP;
 	}
 	next = med_filter_copy(med);
@@ -205,7 +217,7 @@ int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
  * med_filter_reset() - back to the filter after creation
  * @med: the device
  *
- * Context: process context, &vdpasim.lock held (or the device not yet
+ * Context: process context, &vdpa_sw.lock held (or the device not yet
  * registered).
  */
 void med_filter_reset(struct med_dev *med)
@@ -214,29 +226,46 @@ void med_filter_reset(struct med_dev *med)
 		med_filter_publish(med, &med_filter_default, true);
 }
 
-/* Make the lower promiscuous while the filter is (RTNL). */
-static void med_promisc_work(struct work_struct *work)
+/* Turn a mode of the lower on or off as @want says; *@is: it is on. */
+static void med_lower_mode(struct med_dev *med, const char *mode,
+			   int (*set)(struct net_device *dev, int inc),
+			   bool want, bool *is)
 {
-	struct med_dev *med = container_of(work, struct med_dev, promisc_work);
 	struct net_device *lower = med->lower->netdev;
-	bool want;
 	int ret;
+
+	if (want == *is)
+		return;
+	ret = set(lower, want ? 1 : -1);
+	if (!ret)
+		*is = want;
+	else
+		dev_warn(&med->sim.vdpa.dev, "%s: %s mode not changed: %d\n",
+			 lower->name, mode, ret);
+}
+
+/* Make the lower promiscuous and all-multicast while the filter is. */
+static void med_mode_work(struct work_struct *work)
+{
+	struct med_dev *med = container_of(work, struct med_dev, mode_work);
+	const struct med_filter *f;
+	bool promisc, allmulti;
 
 	rtnl_lock();
 	rcu_read_lock();
-	want = rcu_dereference(med->filter)->promisc;
+	f = rcu_dereference(med->filter);
+	promisc = f->promisc;
+	allmulti = med_filter_allmulti(f);
 	rcu_read_unlock();
 	if (med->lower->gone) {
 		/* An unregistered lower is not changed any more. */
 		med->lower_promisc = false;
-	} else if (want != med->lower_promisc) {
-		ret = dev_set_promiscuity(lower, want ? 1 : -1);
-		if (!ret)
-			med->lower_promisc = want;
-		else
-			dev_warn(&med->sim.vdpa.dev,
-				 "%s: promiscuous mode not changed: %d\n",
-				 lower->name, ret);
+		med->lower_allmulti = false;
+	} else {
+		med_lower_mode(med, "promiscuous", dev_set_promiscuity,
+			       promisc, &med->lower_promisc);
+		med_lower_mode(med, "all-multicast", dev_set_allmulti,
+			       allmulti, &med->lower_allmulti);
 	}
 	rtnl_unlock();
 }
@@ -250,25 +279,30 @@ static void med_promisc_work(struct work_struct *work)
 void med_filter_init(struct med_dev *med)
 {
 	RCU_INIT_POINTER(med->filter, &med_filter_default);
-	INIT_WORK(&med->promisc_work, med_promisc_work);
+	INIT_WORK(&med->mode_work, med_mode_work);
 }
 
 /**
- * med_filter_exit() - the device goes: its addresses and promiscuous
- *	mode leave the lower
+ * med_filter_exit() - the device goes: its addresses, promiscuous and
+ *	all-multicast modes leave the lower
  * @med: the device
  *
  * Context: process context, the device unregistered.
  */
 void med_filter_exit(struct med_dev *med)
 {
-	mutex_lock(&med->sim.lock);
+	down_write(&med->sim.lock);
 	med_filter_reset(med);
-	mutex_unlock(&med->sim.lock);
-	cancel_work_sync(&med->promisc_work);
+	up_write(&med->sim.lock);
+	cancel_work_sync(&med->mode_work);
 	rtnl_lock();
-	if (med->lower_promisc && !med->lower->gone)
-		dev_set_promiscuity(med->lower->netdev, -1);
+	if (!med->lower->gone) {
+		med_lower_mode(med, "promiscuous", dev_set_promiscuity, false,
+			       &med->lower_promisc);
+		med_lower_mode(med, "all-multicast", dev_set_allmulti, false,
+			       &med->lower_allmulti);
+	}
 	med->lower_promisc = false;
+	med->lower_allmulti = false;
 	rtnl_unlock();
 }

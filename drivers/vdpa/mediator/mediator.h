@@ -13,7 +13,7 @@
 #include <uapi/linux/vdpa.h>
 #include <uapi/linux/virtio_net.h>
 
-#include "../vdpa_sim/vdpa_sim.h"
+#include "../swdev/swdev.h"
 
 #define MED_HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
 /* Frames a receive queue holds for the driver before it drops. */
@@ -40,10 +40,42 @@ enum med_drop {
 	MED_DROP_NUM,
 };
 
+/* Pages a transmit queue keeps for its frames (pool.c). */
+#define MED_POOL_PAGES		16
+
 /**
- * struct med_queue - mediator state of one queue pair's receive side
+ * struct med_pool_page - a page of a transmit queue's pool
+ * @page: the page (of order PAGE_ALLOC_COSTLY_ORDER), or NULL
+ * @bias: references to @page the pool holds; the page's other references
+ *	are its fragments in flight
+ */
+struct med_pool_page {
+	struct page *page;
+	unsigned int bias;
+};
+
+/**
+ * struct med_pool - buffers of a transmit queue's frames (pool.c)
+ * @pages: the pages
+ * @cur: index in @pages of the page fragments are carved from
+ * @offset: bytes of that page already carved
+ *
+ * Used by the queue's datapath thread only, with &vdpa_sw.lock held for
+ * reading, and drained with it held for writing.
+ */
+struct med_pool {
+	struct med_pool_page pages[MED_POOL_PAGES];
+	unsigned int cur;
+	unsigned int offset;
+};
+
+/**
+ * struct med_queue - mediator state of one queue (a pair's receive or
+ *	transmit side)
  * @backlog: frames from the lower device waiting for driver buffers
+ *	(receive side only)
  * @drops: frames dropped on this queue, by reason
+ * @pool: buffers of transmitted frames (transmit side only)
  *
  * @backlog has its own lock; @drops are atomic: the lower device's receive
  * path (softirq) and the datapath thread both update them.
@@ -51,6 +83,7 @@ enum med_drop {
 struct med_queue {
 	struct sk_buff_head backlog;
 	atomic64_t drops[MED_DROP_NUM];
+	struct med_pool pool;
 };
 
 struct med_lower;
@@ -70,8 +103,8 @@ struct med_filter {
 	struct rcu_head rcu;
 	bool promisc;
 	bool allmulti;
-	struct vdpasim_mac_table uc;
-	struct vdpasim_mac_table mc;
+	struct vdpa_sw_mac_table uc;
+	struct vdpa_sw_mac_table mc;
 };
 
 /**
@@ -85,21 +118,26 @@ struct med_filter {
  * @cur_vqp: queue pairs the driver selected (control command VQ_PAIRS_SET)
  * @link_up: the lower device has carrier and a large enough MTU
  * @rxq: @max_vqp receive queues, indexed by pair
- * @txq: @max_vqp transmit drop counters, indexed by pair
+ * @txq: @max_vqp transmit queues (drop counters, pool), indexed by pair
  * @tx_timer: re-runs transmission once a stopped lower queue may have
  *	restarted
  * @link_work: follows the lower's link state (netdev notifier)
- * @filter: the receive filter; replaced under &vdpasim.lock, read under
+ * @filter: the receive filter; replaced under &vdpa_sw.lock (by the
+ *	control queue's thread, or held for writing), read under
  *	RCU by the receive handler
- * @promisc_work: makes the lower promiscuous or not, as @filter is
+ * @mode_work: makes the lower promiscuous and all-multicast or not, as
+ *	@filter is
  * @lower_promisc: the device made the lower promiscuous; under RTNL
+ * @lower_allmulti: the device made the lower all-multicast; under RTNL
  *
  * @mac_init, @mtu, @max_vqp, @rxq and @txq (the pointers) are set at
- * creation; @mac, @cur_vqp and @link_up are written under &vdpasim.lock
- * and read locklessly by the receive handler.
+ * creation; @mac and @cur_vqp are written under &vdpa_sw.lock, held for
+ * writing or, by the control queue's thread, for reading; @link_up under
+ * it held for writing.  All three are read locklessly by the receive
+ * handler and the other queue pairs' threads.
  */
 struct med_dev {
-	struct vdpasim sim;
+	struct vdpa_sw sim;
 	struct med_lower *lower;
 	u8 mac_init[ETH_ALEN];
 	u16 mtu;
@@ -112,8 +150,9 @@ struct med_dev {
 	struct timer_list tx_timer;
 	struct work_struct link_work;
 	struct med_filter __rcu *filter;
-	struct work_struct promisc_work;
+	struct work_struct mode_work;
 	bool lower_promisc;
+	bool lower_allmulti;
 };
 
 static_assert(offsetof(struct med_dev, sim) == 0);
@@ -142,7 +181,7 @@ struct med_lower {
 	bool gone;
 };
 
-static inline struct med_dev *sim_to_med(struct vdpasim *sim)
+static inline struct med_dev *sim_to_med(struct vdpa_sw *sim)
 {
 	return container_of(sim, struct med_dev, sim);
 }
@@ -155,8 +194,9 @@ static inline void med_count_drop(struct med_queue *q, enum med_drop why)
 /* dev.c */
 #define MED_CONFIG_ATTRS	(BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MACADDR) | \
 				 BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU) | \
-				 BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP))
-extern const struct vdpasim_dev_attr med_attr;
+				 BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP) | \
+				 BIT_ULL(VDPA_ATTR_DEV_FEATURES))
+extern const struct vdpa_sw_dev_attr med_attr;
 extern const struct vdpa_mgmtdev_ops med_mgmtdev_ops;
 void med_link_changed(struct med_lower *lower);
 void med_detach(struct med_lower *lower);
@@ -166,20 +206,26 @@ void med_mac_release(struct med_dev *med, const u8 *mac);
 
 /* filter.c */
 bool med_filter_wants(struct med_dev *med, const u8 *dest, bool *take);
-int med_set_rx(struct vdpasim *sim, u8 cmd, bool on);
-int med_set_mac_table(struct vdpasim *sim, const struct vdpasim_mac_table *uc,
-		      const struct vdpasim_mac_table *mc);
+int med_set_rx(struct vdpa_sw *sim, u8 cmd, bool on);
+int med_set_mac_table(struct vdpa_sw *sim, const struct vdpa_sw_mac_table *uc,
+		      const struct vdpa_sw_mac_table *mc);
 void med_filter_reset(struct med_dev *med);
 void med_filter_init(struct med_dev *med);
 void med_filter_exit(struct med_dev *med);
 
+/* pool.c */
+struct sk_buff *med_pool_skb(struct med_pool *pool, struct net_device *lower,
+			     unsigned int len);
+void med_pool_drain(struct med_pool *pool);
+
 /* tx.c */
-int med_tx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+void med_tx_release(struct med_dev *med);
+int med_tx(struct med_dev *med, struct vdpa_sw_virtqueue *vq, u16 pair,
 	   unsigned int budget);
 void med_tx_timer(struct timer_list *t);
 
 /* rx.c */
-int med_rx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+int med_rx(struct med_dev *med, struct vdpa_sw_virtqueue *vq, u16 pair,
 	   unsigned int budget);
 rx_handler_result_t med_rx_handler(struct sk_buff **pskb);
 void med_rx_purge(struct med_dev *med);

@@ -50,11 +50,13 @@ rx_handler_result_t med_rx_handler(struct sk_buff **pskb)
 	struct med_dev *med = rcu_dereference(lower->med);
 	struct med_queue *q;
 	bool take;
+	u16 pair;
 
 	if (!med || skb->pkt_type == PACKET_LOOPBACK ||
 	    !med_filter_wants(med, eth_hdr(skb)->h_dest, &take))
 		return RX_HANDLER_PASS;
-	q = &med->rxq[med_rx_pair(med, skb)];
+	pair = med_rx_pair(med, skb);
+	q = &med->rxq[pair];
 	if (!(READ_ONCE(med->sim.status) & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		med_count_drop(q, MED_DROP_NOT_RUNNING);
 		goto done;
@@ -77,7 +79,7 @@ rx_handler_result_t med_rx_handler(struct sk_buff **pskb)
 	/* The driver gets the whole frame, from its Ethernet header on. */
 	skb_push(skb, skb->data - skb_mac_header(skb));
 	skb_queue_tail(&q->backlog, skb);
-	vdpasim_schedule(&med->sim);
+	vdpa_sw_schedule_vq(&med->sim, 2 * pair);
 	return take ? RX_HANDLER_CONSUMED : RX_HANDLER_PASS;
 
 done:
@@ -88,7 +90,7 @@ done:
 }
 
 /* Whether the driver takes GSO frames of @skb's kind as they are. */
-static bool med_rx_gso_ok(struct vdpasim *sim, struct sk_buff *skb)
+static bool med_rx_gso_ok(struct vdpa_sw *sim, struct sk_buff *skb)
 {
 	unsigned int type = skb_shinfo(skb)->gso_type;
 
@@ -96,11 +98,11 @@ static bool med_rx_gso_ok(struct vdpasim *sim, struct sk_buff *skb)
 		     SKB_GSO_DODGY))
 		return false;
 	if ((type & SKB_GSO_TCP_ECN) &&
-	    !vdpasim_has_feature(sim, VIRTIO_NET_F_GUEST_ECN))
+	    !vdpa_sw_has_feature(sim, VIRTIO_NET_F_GUEST_ECN))
 		return false;
 	if (type & SKB_GSO_TCPV4)
-		return vdpasim_has_feature(sim, VIRTIO_NET_F_GUEST_TSO4);
-	return vdpasim_has_feature(sim, VIRTIO_NET_F_GUEST_TSO6);
+		return vdpa_sw_has_feature(sim, VIRTIO_NET_F_GUEST_TSO4);
+	return vdpa_sw_has_feature(sim, VIRTIO_NET_F_GUEST_TSO6);
 }
 
 /*
@@ -112,8 +114,8 @@ static bool med_rx_gso_ok(struct vdpasim *sim, struct sk_buff *skb)
 static struct sk_buff *med_rx_prepare(struct med_dev *med, struct med_queue *q,
 				      struct sk_buff *skb)
 {
-	struct vdpasim *sim = &med->sim;
-	bool csum = vdpasim_has_feature(sim, VIRTIO_NET_F_GUEST_CSUM);
+	struct vdpa_sw *sim = &med->sim;
+	bool csum = vdpa_sw_has_feature(sim, VIRTIO_NET_F_GUEST_CSUM);
 	struct sk_buff *segs, *next;
 	struct sk_buff_head list;
 	unsigned long flags;
@@ -152,8 +154,8 @@ nomem:
 	return NULL;
 }
 
-/* Copy the frame, after its header, into the current chain. */
-static int med_rx_copy(struct vdpasim_virtqueue *vq, struct sk_buff *skb)
+/* Copy the frame, after its header, into the chains taken for it. */
+static int med_rx_copy(struct vdpa_sw_virtqueue *vq, struct sk_buff *skb)
 {
 	struct skb_seq_state st;
 	unsigned int done = 0;
@@ -163,7 +165,7 @@ static int med_rx_copy(struct vdpasim_virtqueue *vq, struct sk_buff *skb)
 
 	skb_prepare_seq_read(skb, 0, skb->len, &st);
 	while ((n = skb_seq_read(done, &data, &st))) {
-		ret = vdpasim_push(vq, data, n);
+		ret = vdpa_sw_push_bufs(vq, data, n);
 		if (ret != n) {
 			skb_abort_seq_read(&st);
 			return ret < 0 ? ret : -EFAULT;
@@ -174,40 +176,49 @@ static int med_rx_copy(struct vdpasim_virtqueue *vq, struct sk_buff *skb)
 }
 
 /*
- * Deliver @skb into the current chain.  Returns 1 if it was delivered, 0
- * if it was dropped (the chain stays available), or a negative errno if
+ * Deliver @skb: into one chain, or as many as it fills with mergeable
+ * buffers.  Returns 1 if it was delivered, 0 if it was dropped (the chains
+ * stay available), -ENOBUFS if the ring has too few chains yet (those taken
+ * are held for it), or another negative errno if the ring is broken or
  * driver memory is not reachable.
  */
-static int med_rx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
+static int med_rx_one(struct med_dev *med, struct vdpa_sw_virtqueue *vq,
 		      struct med_queue *q, struct sk_buff *skb)
 {
-	struct vdpasim *sim = &med->sim;
+	struct vdpa_sw *sim = &med->sim;
 	struct virtio_net_hdr_mrg_rxbuf hdr = {};
+	bool mrg = vdpa_sw_has_feature(sim, VIRTIO_NET_F_MRG_RXBUF);
+	size_t len = MED_HDR_LEN + skb->len;
 	ssize_t ret;
 
-	if (vringh_kiov_length(&vq->wiov) < MED_HDR_LEN + skb->len) {
-		med_count_drop(q, MED_DROP_TOO_LONG);
-		return 0;
-	}
 	if (virtio_net_hdr_from_skb(skb, &hdr.hdr,
-				    vdpasim_is_little_endian(sim),
-				    vdpasim_has_feature(sim,
+				    vdpa_sw_is_little_endian(sim),
+				    vdpa_sw_has_feature(sim,
 							VIRTIO_NET_F_GUEST_CSUM),
 				    0)) {
 		med_count_drop(q, MED_DROP_BAD_HEADER);
 		return 0;
 	}
-	hdr.num_buffers = cpu_to_vdpasim16(sim, 1);
-	ret = vdpasim_push(vq, &hdr, sizeof(hdr));
+	ret = vdpa_sw_vq_get_bufs(sim, vq, len, mrg ? vq->num : 1);
+	if (ret == -EMSGSIZE || ret == -ENOMEM) {
+		med_count_drop(q, ret == -ENOMEM ? MED_DROP_NOMEM :
+						   MED_DROP_TOO_LONG);
+		return 0;
+	}
+	if (ret <= 0)
+		return ret ? ret : -ENOBUFS;
+	hdr.num_buffers = cpu_to_vdpa_sw16(sim, ret);
+	ret = vdpa_sw_push_bufs(vq, &hdr, sizeof(hdr));
 	if (ret != sizeof(hdr))
 		return ret < 0 ? ret : -EFAULT;
 	ret = med_rx_copy(vq, skb);
 	if (ret)
 		return ret;
-	ret = vdpasim_vq_put(sim, vq, MED_HDR_LEN + skb->len);
+	ret = vdpa_sw_vq_put_bufs(sim, vq, len);
 	if (ret)
 		return ret;
 	vq->stats.bytes += skb->len;
+	vq->stats.frames++;
 	return 1;
 }
 
@@ -218,16 +229,16 @@ static int med_rx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
  * @pair: the queue pair
  * @budget: most frames to deliver
  *
- * Context: the datapath thread, with &vdpasim.lock held.
+ * Context: the queue pair's datapath thread, with &vdpa_sw.lock held for
+ * reading.
  * Return: frames served (fewer than @budget when the driver has no buffer
- * for the next one), %VDPASIM_VQ_IDLE when the backlog is empty, or a
+ * for the next one), %VDPA_SW_VQ_IDLE when the backlog is empty, or a
  * negative errno if the ring is broken.
  */
-int med_rx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+int med_rx(struct med_dev *med, struct vdpa_sw_virtqueue *vq, u16 pair,
 	   unsigned int budget)
 {
 	struct med_queue *q = &med->rxq[pair];
-	struct vdpasim *sim = &med->sim;
 	struct sk_buff *skb;
 	unsigned int n = 0;
 	int ret;
@@ -235,19 +246,16 @@ int med_rx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
 	while (n < budget) {
 		skb = skb_dequeue(&q->backlog);
 		if (!skb)
-			return VDPASIM_VQ_IDLE;
+			return VDPA_SW_VQ_IDLE;
 		skb = med_rx_prepare(med, q, skb);
 		if (!skb)
 			continue;
-		ret = vdpasim_vq_get(sim, vq);
-		if (ret <= 0) {
-			/* No buffer yet: the driver's kick serves it. */
-			skb_queue_head(&q->backlog, skb);
-			return ret < 0 ? ret : n;
-		}
 		ret = med_rx_one(med, vq, q, skb);
-		if (ret <= 0)
-			vdpasim_vq_unget(sim, vq);
+		if (ret == -ENOBUFS) {
+			/* Too few buffers yet: the driver's kick serves it. */
+			skb_queue_head(&q->backlog, skb);
+			return n;
+		}
 		if (ret <= 0)
 			kfree_skb(skb);
 		else

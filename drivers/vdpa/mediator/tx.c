@@ -26,13 +26,20 @@
 /* Linear part of a larger frame: room for its headers. */
 #define MED_TX_HEAD		256
 
-/* A frame of @len bytes: linear when small, page fragments otherwise. */
-static struct sk_buff *med_tx_alloc(struct net_device *lower, size_t len)
+/*
+ * A frame of @len bytes: from the queue's pool (pool.c) when it fits and
+ * a page is free; else linear when small, page fragments otherwise.
+ */
+static struct sk_buff *med_tx_alloc(struct med_queue *q,
+				    struct net_device *lower, size_t len)
 {
 	size_t linear = len <= MED_TX_LINEAR ? len : MED_TX_HEAD;
 	struct sk_buff *skb;
 	int err;
 
+	skb = med_pool_skb(&q->pool, lower, len);
+	if (skb)
+		return skb;
 	skb = alloc_skb_with_frags(linear, len - linear,
 				   PAGE_ALLOC_COSTLY_ORDER, &err, GFP_NOIO);
 	if (!skb)
@@ -45,19 +52,19 @@ static struct sk_buff *med_tx_alloc(struct net_device *lower, size_t len)
 }
 
 /* Copy the rest of the readable part of the chain into @skb. */
-static int med_tx_copy(struct vdpasim_virtqueue *vq, struct sk_buff *skb)
+static int med_tx_copy(struct vdpa_sw_virtqueue *vq, struct sk_buff *skb)
 {
 	unsigned int linear = skb_headlen(skb);
 	ssize_t ret;
 	int i;
 
-	ret = vdpasim_pull(vq, skb->data, linear);
+	ret = vdpa_sw_pull(vq, skb->data, linear);
 	if (ret != linear)
 		return ret < 0 ? ret : -EFAULT;
 	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
 		skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
 
-		ret = vdpasim_pull(vq, skb_frag_address(frag),
+		ret = vdpa_sw_pull(vq, skb_frag_address(frag),
 				   skb_frag_size(frag));
 		if (ret != skb_frag_size(frag))
 			return ret < 0 ? ret : -EFAULT;
@@ -75,7 +82,7 @@ static int med_tx_offload(struct med_dev *med, struct sk_buff *skb,
 	if (eth_type_vlan(skb->protocol))
 		skb_set_network_header(skb, VLAN_ETH_HLEN);
 	return virtio_net_hdr_to_skb(skb, &hdr->hdr,
-				     vdpasim_is_little_endian(&med->sim));
+				     vdpa_sw_is_little_endian(&med->sim));
 }
 
 /*
@@ -114,7 +121,7 @@ static void med_tx_xmit(struct med_queue *q, struct sk_buff *skb,
  * negative errno if driver memory is not reachable (the device then needs
  * a reset).
  */
-static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
+static int med_tx_one(struct med_dev *med, struct vdpa_sw_virtqueue *vq,
 		      u16 pair, u16 lower_q)
 {
 	struct net_device *lower = med->lower->netdev;
@@ -134,7 +141,7 @@ static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
 		med_count_drop(q, MED_DROP_TOO_LONG);
 		return 0;
 	}
-	ret = vdpasim_pull(vq, &hdr, sizeof(hdr));
+	ret = vdpa_sw_pull(vq, &hdr, sizeof(hdr));
 	if (ret != sizeof(hdr))
 		return ret < 0 ? ret : -EFAULT;
 	if (hdr.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
@@ -142,7 +149,7 @@ static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
 		med_count_drop(q, MED_DROP_TOO_LONG);
 		return 0;
 	}
-	skb = med_tx_alloc(lower, len);
+	skb = med_tx_alloc(q, lower, len);
 	if (!skb) {
 		med_count_drop(q, MED_DROP_NOMEM);
 		return 0;
@@ -163,8 +170,24 @@ static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
 		return 0;
 	}
 	vq->stats.bytes += len;
+	vq->stats.frames++;
 	med_tx_xmit(q, skb, lower_q);
 	return 0;
+}
+
+/**
+ * med_tx_release() - give back what the transmit queues keep between frames
+ * @med: the device
+ *
+ * Context: process context, with &vdpa_sw.lock held for writing (at
+ * reset) or the datapath threads stopped.
+ */
+void med_tx_release(struct med_dev *med)
+{
+	u16 i;
+
+	for (i = 0; i < med->max_vqp; i++)
+		med_pool_drain(&med->txq[i].pool);
 }
 
 /**
@@ -174,32 +197,33 @@ static int med_tx_one(struct med_dev *med, struct vdpasim_virtqueue *vq,
  * @pair: the queue pair
  * @budget: most chains to serve
  *
- * Context: the datapath thread, with &vdpasim.lock held.
- * Return: chains served, %VDPASIM_VQ_IDLE while the lower's queue is
+ * Context: the queue pair's datapath thread, with &vdpa_sw.lock held for
+ * reading.
+ * Return: chains served, %VDPA_SW_VQ_IDLE while the lower's queue is
  * stopped, or a negative errno if the ring is broken.
  */
-int med_tx(struct med_dev *med, struct vdpasim_virtqueue *vq, u16 pair,
+int med_tx(struct med_dev *med, struct vdpa_sw_virtqueue *vq, u16 pair,
 	   unsigned int budget)
 {
 	struct net_device *lower = med->lower->netdev;
 	u16 lower_q = pair % lower->real_num_tx_queues;
 	struct netdev_queue *txq = netdev_get_tx_queue(lower, lower_q);
-	struct vdpasim *sim = &med->sim;
+	struct vdpa_sw *sim = &med->sim;
 	unsigned int n;
 	int ret = 0;
 
 	for (n = 0; n < budget; n++) {
 		if (netif_xmit_frozen_or_drv_stopped(txq)) {
 			mod_timer(&med->tx_timer, jiffies + 1);
-			return VDPASIM_VQ_IDLE;
+			return VDPA_SW_VQ_IDLE;
 		}
-		ret = vdpasim_vq_get(sim, vq);
+		ret = vdpa_sw_vq_get(sim, vq);
 		if (ret <= 0)
 			break;
 		ret = med_tx_one(med, vq, pair, lower_q);
 		if (ret)
 			break;
-		ret = vdpasim_vq_put(sim, vq, 0);
+		ret = vdpa_sw_vq_put(sim, vq, 0);
 		if (ret)
 			break;
 	}
@@ -216,5 +240,5 @@ void med_tx_timer(struct timer_list *t)
 {
 	struct med_dev *med = from_timer(med, t, tx_timer);
 
-	vdpasim_schedule(&med->sim);
+	vdpa_sw_schedule(&med->sim);
 }

@@ -23,7 +23,7 @@
 #include <uapi/linux/virtio_blk.h>
 #include <uapi/linux/virtio_ids.h>
 
-#include "vdpa_sim.h"
+#include "../swdev/swdev.h"
 
 #define VDPASIM_BLK_NAME	"vdpasim_blk"
 #define VDPASIM_BLK_SECTOR_SHIFT 9
@@ -37,7 +37,7 @@
 /* Page allocations of the datapath (see vdpasim_blk_page()). */
 #define VDPASIM_BLK_GFP		(GFP_NOIO | __GFP_NOWARN | __GFP_ACCOUNT)
 
-#define VDPASIM_BLK_FEATURES	(VDPASIM_FEATURES | \
+#define VDPASIM_BLK_FEATURES	(VDPA_SW_FEATURES | \
 				 BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) | \
 				 BIT_ULL(VIRTIO_BLK_F_SEG_MAX) | \
 				 BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) | \
@@ -63,18 +63,18 @@ MODULE_PARM_DESC(capacity_mb, "Capacity of new devices in MiB (1-1048576, defaul
 
 /**
  * struct vdpasim_blk - a simulated virtio-blk device
- * @sim: the simulator core; must stay the first member
+ * @sim: the software-device core; must stay the first member
  * @capacity: size in 512-byte sectors, set at creation
  * @memcg: memory cgroup of the creator, charged for @pages (a reference;
  *	NULL without memory cgroups)
  * @pages: page index -> struct page holding that part of the disk; a
  *	missing page reads as zeroes. Changed only by the datapath, under
- *	&vdpasim.lock.
+ *	&vdpa_sw.lock.
  * @oversized: read and write requests refused for exceeding SIZE_MAX or
- *	SEG_MAX since the last reset, under &vdpasim.lock
+ *	SEG_MAX since the last reset, under &vdpa_sw.lock
  */
 struct vdpasim_blk {
-	struct vdpasim sim;
+	struct vdpa_sw sim;
 	u64 capacity;
 	struct mem_cgroup *memcg;
 	struct xarray pages;
@@ -83,10 +83,10 @@ struct vdpasim_blk {
 
 static_assert(offsetof(struct vdpasim_blk, sim) == 0);
 
-static struct vdpasim_devices vdpasim_blk_devices =
-	VDPASIM_DEVICES_INIT(vdpasim_blk_devices);
+static struct vdpa_sw_devices vdpasim_blk_devices =
+	VDPA_SW_DEVICES_INIT(vdpasim_blk_devices);
 
-static struct vdpasim_blk *sim_to_blk(struct vdpasim *sim)
+static struct vdpasim_blk *sim_to_blk(struct vdpa_sw *sim)
 {
 	return container_of(sim, struct vdpasim_blk, sim);
 }
@@ -138,7 +138,7 @@ static struct page *vdpasim_blk_page(struct vdpasim_blk *blk, u64 pos,
 }
 
 static u8 vdpasim_blk_read(struct vdpasim_blk *blk,
-			   struct vdpasim_virtqueue *vq, u64 sector,
+			   struct vdpa_sw_virtqueue *vq, u64 sector,
 			   size_t len, size_t *written)
 {
 	u64 pos = sector << VDPASIM_BLK_SECTOR_SHIFT;
@@ -155,10 +155,10 @@ static u8 vdpasim_blk_read(struct vdpasim_blk *blk,
 		if (page) {
 			void *src = kmap_local_page(page);
 
-			ret = vdpasim_push(vq, src + off, chunk);
+			ret = vdpa_sw_push(vq, src + off, chunk);
 			kunmap_local(src);
 		} else {
-			ret = vdpasim_push(vq, page_address(ZERO_PAGE(0)),
+			ret = vdpa_sw_push(vq, page_address(ZERO_PAGE(0)),
 					   chunk);
 		}
 		if (ret < 0 || (size_t)ret != chunk)
@@ -173,7 +173,7 @@ static u8 vdpasim_blk_read(struct vdpasim_blk *blk,
 }
 
 static u8 vdpasim_blk_write(struct vdpasim_blk *blk,
-			    struct vdpasim_virtqueue *vq, u64 sector)
+			    struct vdpa_sw_virtqueue *vq, u64 sector)
 {
 	size_t len = vringh_kiov_length(&vq->riov);
 	u64 pos = sector << VDPASIM_BLK_SECTOR_SHIFT;
@@ -191,7 +191,7 @@ static u8 vdpasim_blk_write(struct vdpasim_blk *blk,
 		if (!page)
 			return VIRTIO_BLK_S_IOERR;
 		dst = kmap_local_page(page);
-		ret = vdpasim_pull(vq, dst + off, chunk);
+		ret = vdpa_sw_pull(vq, dst + off, chunk);
 		kunmap_local(dst);
 		if (ret < 0 || (size_t)ret != chunk)
 			return VIRTIO_BLK_S_IOERR;
@@ -261,7 +261,7 @@ static u8 vdpasim_blk_check_seg(struct vdpasim_blk *blk, bool discard,
 
 /* Discard and write zeroes both leave the range reading as zeroes. */
 static u8 vdpasim_blk_discard_zeroes(struct vdpasim_blk *blk,
-				     struct vdpasim_virtqueue *vq, bool discard)
+				     struct vdpa_sw_virtqueue *vq, bool discard)
 {
 	struct virtio_blk_discard_write_zeroes segs[VDPASIM_BLK_DWZ_MAX_SEG];
 	size_t len = vringh_kiov_length(&vq->riov);
@@ -272,11 +272,11 @@ static u8 vdpasim_blk_discard_zeroes(struct vdpasim_blk *blk,
 	u8 status;
 
 	feature = discard ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
-	if (!vdpasim_has_feature(&blk->sim, feature))
+	if (!vdpa_sw_has_feature(&blk->sim, feature))
 		return VIRTIO_BLK_S_UNSUPP;
 	if (!nseg || len % sizeof(segs[0]) || nseg > ARRAY_SIZE(segs))
 		return VIRTIO_BLK_S_IOERR;
-	ret = vdpasim_pull(vq, segs, len);
+	ret = vdpa_sw_pull(vq, segs, len);
 	if (ret < 0 || (size_t)ret != len)
 		return VIRTIO_BLK_S_IOERR;
 	for (i = 0; i < nseg; i++) {
@@ -295,7 +295,7 @@ static u8 vdpasim_blk_discard_zeroes(struct vdpasim_blk *blk,
 
 /* GET_ID: the device name, NUL-padded to VIRTIO_BLK_ID_BYTES. */
 static u8 vdpasim_blk_get_id(struct vdpasim_blk *blk,
-			     struct vdpasim_virtqueue *vq, size_t room,
+			     struct vdpa_sw_virtqueue *vq, size_t room,
 			     size_t *written)
 {
 	const char *name = dev_name(blk_dev(blk));
@@ -304,7 +304,7 @@ static u8 vdpasim_blk_get_id(struct vdpasim_blk *blk,
 	ssize_t ret;
 
 	memcpy(id, name, min(strlen(name), sizeof(id)));
-	ret = vdpasim_push(vq, id, len);
+	ret = vdpa_sw_push(vq, id, len);
 	if (ret < 0 || (size_t)ret != len)
 		return VIRTIO_BLK_S_IOERR;
 	*written = len;
@@ -345,14 +345,14 @@ static bool vdpasim_blk_segs_ok(struct vdpasim_blk *blk,
  * of bytes written before it.
  */
 static u8 vdpasim_blk_execute(struct vdpasim_blk *blk,
-			      struct vdpasim_virtqueue *vq,
+			      struct vdpa_sw_virtqueue *vq,
 			      const struct virtio_blk_outhdr *hdr,
 			      size_t room, size_t *written)
 {
-	struct vdpasim *sim = &blk->sim;
-	u64 sector = vdpasim64_to_cpu(sim, hdr->sector);
+	struct vdpa_sw *sim = &blk->sim;
+	u64 sector = vdpa_sw64_to_cpu(sim, hdr->sector);
 
-	switch (vdpasim32_to_cpu(sim, hdr->type)) {
+	switch (vdpa_sw32_to_cpu(sim, hdr->type)) {
 	case VIRTIO_BLK_T_IN:
 		if (!vdpasim_blk_segs_ok(blk, &vq->wiov, room))
 			return VIRTIO_BLK_S_IOERR;
@@ -364,7 +364,7 @@ static u8 vdpasim_blk_execute(struct vdpasim_blk *blk,
 		return vdpasim_blk_write(blk, vq, sector);
 	case VIRTIO_BLK_T_FLUSH:
 		/* RAM is always stable. */
-		return vdpasim_has_feature(sim, VIRTIO_BLK_F_FLUSH) ?
+		return vdpa_sw_has_feature(sim, VIRTIO_BLK_F_FLUSH) ?
 		       VIRTIO_BLK_S_OK : VIRTIO_BLK_S_UNSUPP;
 	case VIRTIO_BLK_T_GET_ID:
 		return vdpasim_blk_get_id(blk, vq, room, written);
@@ -383,7 +383,7 @@ static u8 vdpasim_blk_execute(struct vdpasim_blk *blk,
  * a status (the device then needs a reset).
  */
 static int vdpasim_blk_request(struct vdpasim_blk *blk,
-			       struct vdpasim_virtqueue *vq)
+			       struct vdpa_sw_virtqueue *vq)
 {
 	size_t room = vringh_kiov_length(&vq->wiov);
 	struct virtio_blk_outhdr hdr;
@@ -397,7 +397,7 @@ static int vdpasim_blk_request(struct vdpasim_blk *blk,
 		return -EINVAL;
 	}
 	room--;
-	ret = vdpasim_pull(vq, &hdr, sizeof(hdr));
+	ret = vdpa_sw_pull(vq, &hdr, sizeof(hdr));
 	if (ret < 0 || (size_t)ret != sizeof(hdr))
 		status = VIRTIO_BLK_S_IOERR;
 	else
@@ -406,23 +406,23 @@ static int vdpasim_blk_request(struct vdpasim_blk *blk,
 	/* Rewind whatever was written, then skip to the status byte. */
 	vringh_kiov_reset(&vq->wiov);
 	vringh_kiov_advance(&vq->wiov, room);
-	ret = vdpasim_push(vq, &status, sizeof(status));
+	ret = vdpa_sw_push(vq, &status, sizeof(status));
 	if (ret < 0 || (size_t)ret != sizeof(status))
 		return ret < 0 ? ret : -EFAULT;
 	if (status != VIRTIO_BLK_S_OK)
 		vq->stats.dropped++;
-	return vdpasim_vq_put(&blk->sim, vq, written + sizeof(status));
+	return vdpa_sw_vq_put(&blk->sim, vq, written + sizeof(status));
 }
 
-static int vdpasim_blk_process_vq(struct vdpasim *sim,
-				  struct vdpasim_virtqueue *vq,
+static int vdpasim_blk_process_vq(struct vdpa_sw *sim,
+				  struct vdpa_sw_virtqueue *vq,
 				  unsigned int budget)
 {
 	unsigned int n;
 	int ret = 0;
 
 	for (n = 0; n < budget; n++) {
-		ret = vdpasim_vq_get(sim, vq);
+		ret = vdpa_sw_vq_get(sim, vq);
 		if (ret <= 0)
 			break;
 		ret = vdpasim_blk_request(sim_to_blk(sim), vq);
@@ -432,57 +432,57 @@ static int vdpasim_blk_process_vq(struct vdpasim *sim,
 	return ret < 0 ? ret : n;
 }
 
-static void vdpasim_blk_get_config(struct vdpasim *sim, void *config)
+static void vdpasim_blk_get_config(struct vdpa_sw *sim, void *config)
 {
 	struct vdpasim_blk *blk = sim_to_blk(sim);
 	struct virtio_blk_config *cfg = config;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->capacity = cpu_to_vdpasim64(sim, blk->capacity);
-	cfg->size_max = cpu_to_vdpasim32(sim, VDPASIM_BLK_SIZE_MAX);
-	cfg->seg_max = cpu_to_vdpasim32(sim, VDPASIM_BLK_SEG_MAX);
-	cfg->blk_size = cpu_to_vdpasim32(sim, VDPASIM_BLK_SECTOR_SIZE);
-	cfg->num_queues = cpu_to_vdpasim16(sim, 1);
-	cfg->max_discard_sectors = cpu_to_vdpasim32(sim,
+	cfg->capacity = cpu_to_vdpa_sw64(sim, blk->capacity);
+	cfg->size_max = cpu_to_vdpa_sw32(sim, VDPASIM_BLK_SIZE_MAX);
+	cfg->seg_max = cpu_to_vdpa_sw32(sim, VDPASIM_BLK_SEG_MAX);
+	cfg->blk_size = cpu_to_vdpa_sw32(sim, VDPASIM_BLK_SECTOR_SIZE);
+	cfg->num_queues = cpu_to_vdpa_sw16(sim, 1);
+	cfg->max_discard_sectors = cpu_to_vdpa_sw32(sim,
 						    VDPASIM_BLK_DWZ_MAX_SECTORS);
-	cfg->max_discard_seg = cpu_to_vdpasim32(sim, VDPASIM_BLK_DWZ_MAX_SEG);
+	cfg->max_discard_seg = cpu_to_vdpa_sw32(sim, VDPASIM_BLK_DWZ_MAX_SEG);
 	cfg->discard_sector_alignment =
-		cpu_to_vdpasim32(sim, PAGE_SIZE >> VDPASIM_BLK_SECTOR_SHIFT);
+		cpu_to_vdpa_sw32(sim, PAGE_SIZE >> VDPASIM_BLK_SECTOR_SHIFT);
 	cfg->max_write_zeroes_sectors =
-		cpu_to_vdpasim32(sim, VDPASIM_BLK_DWZ_MAX_SECTORS);
-	cfg->max_write_zeroes_seg = cpu_to_vdpasim32(sim,
+		cpu_to_vdpa_sw32(sim, VDPASIM_BLK_DWZ_MAX_SECTORS);
+	cfg->max_write_zeroes_seg = cpu_to_vdpa_sw32(sim,
 						     VDPASIM_BLK_DWZ_MAX_SEG);
 	cfg->write_zeroes_may_unmap = 1;
 }
 
-static int vdpasim_blk_get_stats(struct vdpasim *sim,
-				 struct vdpasim_virtqueue *vq,
+static int vdpasim_blk_get_stats(struct vdpa_sw *sim,
+				 struct vdpa_sw_virtqueue *vq,
 				 struct sk_buff *msg,
 				 struct netlink_ext_ack *extack)
 {
 	int ret;
 
-	ret = vdpasim_put_stat(msg, "received_desc", vq->stats.received_desc);
+	ret = vdpa_sw_put_stat(msg, "received_desc", vq->stats.received_desc);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "completed_desc",
+		ret = vdpa_sw_put_stat(msg, "completed_desc",
 				       vq->stats.completed_desc);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
+		ret = vdpa_sw_put_stat(msg, "bytes", vq->stats.bytes);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "failed", vq->stats.dropped);
+		ret = vdpa_sw_put_stat(msg, "failed", vq->stats.dropped);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "oversized",
+		ret = vdpa_sw_put_stat(msg, "oversized",
 				       sim_to_blk(sim)->oversized);
 	return ret;
 }
 
 /* Counters restart at reset, like the core's; the disk keeps its data. */
-static void vdpasim_blk_reset(struct vdpasim *sim)
+static void vdpasim_blk_reset(struct vdpa_sw *sim)
 {
 	sim_to_blk(sim)->oversized = 0;
 }
 
-static void vdpasim_blk_free(struct vdpasim *sim)
+static void vdpasim_blk_free(struct vdpa_sw *sim)
 {
 	struct vdpasim_blk *blk = sim_to_blk(sim);
 	unsigned long index;
@@ -494,7 +494,7 @@ static void vdpasim_blk_free(struct vdpasim *sim)
 	mem_cgroup_put(blk->memcg);
 }
 
-static const struct vdpasim_dev_attr vdpasim_blk_attr = {
+static const struct vdpa_sw_dev_attr vdpasim_blk_attr = {
 	.id		= VIRTIO_ID_BLOCK,
 	.nvqs		= 1,
 	.ngroups	= 1,
@@ -515,7 +515,7 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 {
 	unsigned int mb = READ_ONCE(capacity_mb);
 	struct vdpasim_blk *blk;
-	struct vdpasim *sim;
+	struct vdpa_sw *sim;
 	int ret;
 
 	if (config->mask) {
@@ -523,7 +523,7 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			 name);
 		return -EOPNOTSUPP;
 	}
-	sim = vdpasim_create(&vdpasim_blk_attr, mdev->device, name);
+	sim = vdpa_sw_create(&vdpasim_blk_attr, mdev->device, name);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	blk = sim_to_blk(sim);
@@ -533,7 +533,7 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 	blk->capacity = (u64)mb << (20 - VDPASIM_BLK_SECTOR_SHIFT);
 
 	sim->vdpa.mdev = mdev;
-	ret = _vdpa_register_device(&sim->vdpa, vdpasim_blk_attr.nvqs);
+	ret = vdpa_sw_register(sim, vdpasim_blk_attr.nvqs);
 	if (ret)
 		put_device(&sim->vdpa.dev);
 	return ret;
@@ -542,7 +542,7 @@ static int vdpasim_blk_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 static void vdpasim_blk_dev_del(struct vdpa_mgmt_dev *mdev,
 				struct vdpa_device *vdpa)
 {
-	_vdpa_unregister_device(vdpa);
+	vdpa_sw_unregister(vdpa_to_sim(vdpa));
 }
 
 static const struct vdpa_mgmtdev_ops vdpasim_blk_mgmtdev_ops = {
@@ -583,7 +583,7 @@ static void __exit vdpasim_blk_exit(void)
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_blk_mgmtdev);
 	/* No dev_add any more: wait until every device was freed. */
-	vdpasim_devices_wait(&vdpasim_blk_devices);
+	vdpa_sw_devices_wait(&vdpasim_blk_devices);
 	root_device_unregister(vdpasim_blk_mgmtdev.device);
 }
 

@@ -19,13 +19,13 @@
 #include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 
-#include "vdpa_sim.h"
+#include "../swdev/swdev.h"
 
 #define VDPASIM_NET_NAME	"vdpasim_net"
 #define VDPASIM_NET_MAX_VQP	256
 #define VDPASIM_NET_HDR_LEN	sizeof(struct virtio_net_hdr_v1)
 
-#define VDPASIM_NET_FEATURES	(VDPASIM_FEATURES | \
+#define VDPASIM_NET_FEATURES	(VDPA_SW_FEATURES | \
 				 BIT_ULL(VIRTIO_NET_F_MAC) | \
 				 BIT_ULL(VIRTIO_NET_F_MTU) | \
 				 BIT_ULL(VIRTIO_NET_F_STATUS) | \
@@ -43,13 +43,13 @@ MODULE_PARM_DESC(max_vqp, "Most queue pairs a device can be given (1-256, defaul
 
 /**
  * struct vdpasim_net - a simulated virtio-net device
- * @sim: the simulator core; must stay the first member
+ * @sim: the software-device core; must stay the first member
  * @mac_init: MAC address provisioned (or drawn) at creation
  * @mtu: MTU in the config space; longer frames are dropped
  * @max_vqp: queue pairs provisioned at creation
  * @mac: MAC address in the config space (control command MAC_ADDR_SET)
  * @cur_vqp: queue pairs the driver selected (control command VQ_PAIRS_SET)
- * @roles_valid: the core's &vdpasim_virtqueue.passive flags follow the
+ * @roles_valid: the core's &vdpa_sw_virtqueue.passive flags follow the
  *	roles of @roles_features and @roles_vqp
  * @roles_features: features the passive flags were derived from
  * @roles_vqp: @cur_vqp the passive flags were derived from
@@ -58,12 +58,12 @@ MODULE_PARM_DESC(max_vqp, "Most queue pairs a device can be given (1-256, defaul
  * @debugfs: this device's debugfs directory
  *
  * @mac_init, @mtu and @max_vqp are set at creation; @mac, @cur_vqp,
- * @roles_*, @link_up and @buf are protected by &vdpasim.lock; @debugfs is
+ * @roles_*, @link_up and @buf are protected by &vdpa_sw.lock; @debugfs is
  * set at creation and cleared under the management device's lock
  * (dev_del).
  */
 struct vdpasim_net {
-	struct vdpasim sim;
+	struct vdpa_sw sim;
 	u8 mac_init[ETH_ALEN];
 	u16 mtu;
 	u16 max_vqp;
@@ -80,34 +80,34 @@ struct vdpasim_net {
 static_assert(offsetof(struct vdpasim_net, sim) == 0);
 
 static struct dentry *vdpasim_net_debugfs;
-static struct vdpasim_devices vdpasim_net_devices =
-	VDPASIM_DEVICES_INIT(vdpasim_net_devices);
+static struct vdpa_sw_devices vdpasim_net_devices =
+	VDPA_SW_DEVICES_INIT(vdpasim_net_devices);
 
-static struct vdpasim_net *sim_to_net(struct vdpasim *sim)
+static struct vdpasim_net *sim_to_net(struct vdpa_sw *sim)
 {
 	return container_of(sim, struct vdpasim_net, sim);
 }
 
 /*
- * The role of queue @idx (see vdpasim_net_queue_role()).  Caller holds
- * &vdpasim.lock, or accepts a stale answer (get_vq_group may be asked
+ * The role of queue @idx (see vdpa_sw_net_queue_role()).  Caller holds
+ * &vdpa_sw.lock, or accepts a stale answer (get_vq_group may be asked
  * without it; features do not change while the device runs).
  */
-static enum vdpasim_net_role vdpasim_net_role(const struct vdpasim_net *net,
+static enum vdpa_sw_net_role vdpa_sw_net_role(const struct vdpasim_net *net,
 					      u16 idx)
 {
-	return vdpasim_net_queue_role(READ_ONCE(net->sim.features), idx,
+	return vdpa_sw_net_queue_role(READ_ONCE(net->sim.features), idx,
 				      net->max_vqp, READ_ONCE(net->cur_vqp));
 }
 
 /*
  * Make the core's passive flags follow the roles: the thread serves only
  * transmit queues and the control queue.  Returns true if a flag changed.
- * Caller holds &vdpasim.lock.
+ * Caller holds &vdpa_sw.lock.
  */
 static bool vdpasim_net_sync_roles(struct vdpasim_net *net)
 {
-	struct vdpasim *sim = &net->sim;
+	struct vdpa_sw *sim = &net->sim;
 	bool changed = false;
 	u32 i;
 
@@ -115,8 +115,8 @@ static bool vdpasim_net_sync_roles(struct vdpasim_net *net)
 	    net->roles_vqp == net->cur_vqp)
 		return false;
 	for (i = 0; i < sim->dev_attr.nvqs; i++) {
-		enum vdpasim_net_role role = vdpasim_net_role(net, i);
-		bool passive = role != VDPASIM_NET_TX && role != VDPASIM_NET_CVQ;
+		enum vdpa_sw_net_role role = vdpa_sw_net_role(net, i);
+		bool passive = role != VDPA_SW_NET_TX && role != VDPA_SW_NET_CVQ;
 
 		changed |= sim->vqs[i].passive != passive;
 		sim->vqs[i].passive = passive;
@@ -132,11 +132,11 @@ static bool vdpasim_net_sync_roles(struct vdpasim_net *net)
  * may be served once they are (the transmit queues, both places of the
  * control queue) to the thread.  The first batch after DRIVER_OK calls
  * vdpasim_net_sync_roles(), so a queue that turns out to be a receive or
- * unused queue costs one empty call.  Caller holds &vdpasim.lock.
+ * unused queue costs one empty call.  Caller holds &vdpa_sw.lock.
  */
 static void vdpasim_net_reset_roles(struct vdpasim_net *net)
 {
-	struct vdpasim *sim = &net->sim;
+	struct vdpa_sw *sim = &net->sim;
 	u32 i;
 
 	for (i = 0; i < sim->dev_attr.nvqs; i++)
@@ -145,43 +145,57 @@ static void vdpasim_net_reset_roles(struct vdpasim_net *net)
 	net->roles_valid = false;
 }
 
-static u32 vdpasim_net_get_vq_group(struct vdpasim *sim, u16 idx)
+static u32 vdpasim_net_get_vq_group(struct vdpa_sw *sim, u16 idx)
 {
-	return vdpasim_net_role(sim_to_net(sim), idx) == VDPASIM_NET_CVQ ?
+	return vdpa_sw_net_role(sim_to_net(sim), idx) == VDPA_SW_NET_CVQ ?
 	       VDPASIM_NET_GROUP_CVQ : 0;
 }
 
-static void vdpasim_net_copy_stats(struct vdpasim_virtqueue *txq,
-				   struct vdpasim_virtqueue *rxq, size_t len)
+static void vdpasim_net_copy_stats(struct vdpa_sw_virtqueue *txq,
+				   struct vdpa_sw_virtqueue *rxq, size_t len)
 {
 	txq->stats.bytes += len;
 	rxq->stats.bytes += len;
 }
 
-/* Copy the frame (after its header) from the TX chain into the RX chain. */
+/* A push into the RX chain that fell short: the RX queue faults. */
+static int vdpasim_net_rx_fault(struct vdpasim_net *net,
+				struct vdpa_sw_virtqueue *rxq, ssize_t ret)
+{
+	int err = ret < 0 ? ret : -EFAULT;
+
+	vdpa_sw_vq_buffer_fault(&net->sim, rxq, err);
+	return err;
+}
+
+/*
+ * Copy the frame (after its header) from the TX chain into the RX chain.
+ * A buffer that cannot be reached faults its own queue: the RX queue here,
+ * the TX queue through the error returned to the core.
+ */
 static int vdpasim_net_copy(struct vdpasim_net *net,
-			    struct vdpasim_virtqueue *txq,
-			    struct vdpasim_virtqueue *rxq, size_t len)
+			    struct vdpa_sw_virtqueue *txq,
+			    struct vdpa_sw_virtqueue *rxq, size_t len)
 {
 	struct virtio_net_hdr_v1 hdr = {
 		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
-		.num_buffers = cpu_to_vdpasim16(&net->sim, 1),
+		.num_buffers = cpu_to_vdpa_sw16(&net->sim, 1),
 	};
 	ssize_t ret;
 
 	vringh_kiov_advance(&txq->riov, VDPASIM_NET_HDR_LEN);
-	ret = vdpasim_push(rxq, &hdr, sizeof(hdr));
+	ret = vdpa_sw_push(rxq, &hdr, sizeof(hdr));
 	if (ret < 0 || (size_t)ret != sizeof(hdr))
-		return ret < 0 ? ret : -EFAULT;
+		return vdpasim_net_rx_fault(net, rxq, ret);
 	while (len) {
 		size_t chunk = min_t(size_t, len, PAGE_SIZE);
 
-		ret = vdpasim_pull(txq, net->buf, chunk);
+		ret = vdpa_sw_pull(txq, net->buf, chunk);
 		if (ret < 0 || (size_t)ret != chunk)
 			return ret < 0 ? ret : -EFAULT;
-		ret = vdpasim_push(rxq, net->buf, chunk);
+		ret = vdpa_sw_push(rxq, net->buf, chunk);
 		if (ret < 0 || (size_t)ret != chunk)
-			return ret < 0 ? ret : -EFAULT;
+			return vdpasim_net_rx_fault(net, rxq, ret);
 		len -= chunk;
 	}
 	return 0;
@@ -189,13 +203,14 @@ static int vdpasim_net_copy(struct vdpasim_net *net,
 
 /*
  * Deliver the frame of the current TX chain to the paired RX queue, or drop
- * it. Returns 0, or a negative errno if the RX ring is malformed.
+ * it (too long, no RX buffer, RX queue not usable). Returns 0, or a
+ * negative errno if a ring is malformed or a buffer not reachable.
  */
 static int vdpasim_net_deliver(struct vdpasim_net *net,
-			       struct vdpasim_virtqueue *txq,
-			       struct vdpasim_virtqueue *rxq)
+			       struct vdpa_sw_virtqueue *txq,
+			       struct vdpa_sw_virtqueue *rxq)
 {
-	struct vdpasim *sim = &net->sim;
+	struct vdpa_sw *sim = &net->sim;
 	size_t total = vringh_kiov_length(&txq->riov);
 	size_t len;
 	int ret;
@@ -206,10 +221,10 @@ static int vdpasim_net_deliver(struct vdpasim_net *net,
 		goto drop_tx;
 	}
 	len = total - VDPASIM_NET_HDR_LEN;
-	if (len > net->mtu + ETH_HLEN || !vdpasim_vq_usable(sim, rxq))
+	if (len > net->mtu + ETH_HLEN || !vdpa_sw_vq_usable(sim, rxq))
 		goto drop_tx;
 
-	ret = vdpasim_vq_get(sim, rxq);
+	ret = vdpa_sw_vq_get(sim, rxq);
 	if (ret < 0)
 		return ret;
 	if (!ret)
@@ -218,18 +233,22 @@ static int vdpasim_net_deliver(struct vdpasim_net *net,
 		goto give_back;
 	ret = vdpasim_net_copy(net, txq, rxq, len);
 	if (ret) {
-		dev_dbg_ratelimited(&sim->vdpa.dev,
-				    "loopback copy failed (%d)\n", ret);
-		goto give_back;
+		/*
+		 * A buffer the device cannot reach: the queue faults
+		 * (NEEDS_RESET), as for a ring, rather than losing the frame
+		 * unseen.
+		 */
+		vdpa_sw_vq_unget(sim, rxq);
+		return ret;
 	}
-	ret = vdpasim_vq_put(sim, rxq, VDPASIM_NET_HDR_LEN + len);
+	ret = vdpa_sw_vq_put(sim, rxq, VDPASIM_NET_HDR_LEN + len);
 	if (ret)
 		return ret;
 	vdpasim_net_copy_stats(txq, rxq, len);
 	return 0;
 
 give_back:
-	vdpasim_vq_unget(sim, rxq);
+	vdpa_sw_vq_unget(sim, rxq);
 drop_rx:
 	rxq->stats.dropped++;
 drop_tx:
@@ -238,55 +257,55 @@ drop_tx:
 }
 
 static int vdpasim_net_tx(struct vdpasim_net *net,
-			  struct vdpasim_virtqueue *txq, unsigned int budget)
+			  struct vdpa_sw_virtqueue *txq, unsigned int budget)
 {
-	struct vdpasim *sim = &net->sim;
-	struct vdpasim_virtqueue *rxq = txq - 1;
+	struct vdpa_sw *sim = &net->sim;
+	struct vdpa_sw_virtqueue *rxq = txq - 1;
 	unsigned int n;
 	int ret = 0;
 
 	for (n = 0; n < budget; n++) {
-		ret = vdpasim_vq_get(sim, txq);
+		ret = vdpa_sw_vq_get(sim, txq);
 		if (ret <= 0)
 			break;
 		ret = vdpasim_net_deliver(net, txq, rxq);
 		if (ret)
 			break;
-		ret = vdpasim_vq_put(sim, txq, 0);
+		ret = vdpa_sw_vq_put(sim, txq, 0);
 		if (ret)
 			break;
 	}
 	if (ret >= 0)
-		ret = vdpasim_vq_notify(sim, rxq);
+		ret = vdpa_sw_vq_notify(sim, rxq);
 	return ret < 0 ? ret : n;
 }
 
 /* MAC_ADDR_SET: the loopback takes any address. */
-static int vdpasim_net_set_mac(struct vdpasim *sim, const u8 *mac)
+static int vdpasim_net_set_mac(struct vdpa_sw *sim, const u8 *mac)
 {
 	ether_addr_copy(sim_to_net(sim)->mac, mac);
-	sim->generation++;
+	vdpa_sw_generation_bump(sim);
 	return 0;
 }
 
-static const struct vdpasim_net_ctrl vdpasim_net_ctrl = {
+static const struct vdpa_sw_net_ctrl vdpa_sw_net_ctrl = {
 	.set_mac = vdpasim_net_set_mac,
 };
 
-static int vdpasim_net_process_vq(struct vdpasim *sim,
-				  struct vdpasim_virtqueue *vq,
+static int vdpasim_net_process_vq(struct vdpa_sw *sim,
+				  struct vdpa_sw_virtqueue *vq,
 				  unsigned int budget)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 	int n;
 
 	vdpasim_net_sync_roles(net);
-	switch (vdpasim_net_role(net, vq - sim->vqs)) {
-	case VDPASIM_NET_TX:
+	switch (vdpa_sw_net_role(net, vq - sim->vqs)) {
+	case VDPA_SW_NET_TX:
 		return vdpasim_net_tx(net, vq, budget);
-	case VDPASIM_NET_CVQ:
-		n = vdpasim_net_cvq(sim, vq, budget, net->max_vqp,
-				    &net->cur_vqp, &vdpasim_net_ctrl);
+	case VDPA_SW_NET_CVQ:
+		n = vdpa_sw_net_cvq(sim, vq, budget, net->max_vqp,
+				    &net->cur_vqp, &vdpa_sw_net_ctrl);
 		/*
 		 * VQ_PAIRS_SET changed which transmit queues are served:
 		 * another pass serves what the new ones already hold.
@@ -303,49 +322,49 @@ static int vdpasim_net_process_vq(struct vdpasim *sim,
 	}
 }
 
-static void vdpasim_net_get_config(struct vdpasim *sim, void *config)
+static void vdpasim_net_get_config(struct vdpa_sw *sim, void *config)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 	struct virtio_net_config *cfg = config;
 
 	memset(cfg, 0, sizeof(*cfg));
 	ether_addr_copy(cfg->mac, net->mac);
-	cfg->status = cpu_to_vdpasim16(sim, net->link_up ?
+	cfg->status = cpu_to_vdpa_sw16(sim, net->link_up ?
 				       VIRTIO_NET_S_LINK_UP : 0);
-	cfg->max_virtqueue_pairs = cpu_to_vdpasim16(sim, net->max_vqp);
-	cfg->mtu = cpu_to_vdpasim16(sim, net->mtu);
+	cfg->max_virtqueue_pairs = cpu_to_vdpa_sw16(sim, net->max_vqp);
+	cfg->mtu = cpu_to_vdpa_sw16(sim, net->mtu);
 }
 
 /* Only a legacy driver may write the MAC address through the config. */
-static void vdpasim_net_set_config(struct vdpasim *sim, const void *config)
+static void vdpasim_net_set_config(struct vdpa_sw *sim, const void *config)
 {
 	const struct virtio_net_config *cfg = config;
 
-	if (!vdpasim_has_feature(sim, VIRTIO_F_VERSION_1))
+	if (!vdpa_sw_has_feature(sim, VIRTIO_F_VERSION_1))
 		ether_addr_copy(sim_to_net(sim)->mac, cfg->mac);
 }
 
-static int vdpasim_net_get_stats(struct vdpasim *sim,
-				 struct vdpasim_virtqueue *vq,
+static int vdpasim_net_get_stats(struct vdpa_sw *sim,
+				 struct vdpa_sw_virtqueue *vq,
 				 struct sk_buff *msg,
 				 struct netlink_ext_ack *extack)
 {
 	u32 idx = vq - sim->vqs;
 	int ret;
 
-	ret = vdpasim_put_stat(msg, "received_desc", vq->stats.received_desc);
+	ret = vdpa_sw_put_stat(msg, "received_desc", vq->stats.received_desc);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "completed_desc",
+		ret = vdpa_sw_put_stat(msg, "completed_desc",
 				       vq->stats.completed_desc);
-	if (ret || vdpasim_net_role(sim_to_net(sim), idx) == VDPASIM_NET_CVQ)
+	if (ret || vdpa_sw_net_role(sim_to_net(sim), idx) == VDPA_SW_NET_CVQ)
 		return ret;
-	ret = vdpasim_put_stat(msg, "bytes", vq->stats.bytes);
+	ret = vdpa_sw_put_stat(msg, "bytes", vq->stats.bytes);
 	if (!ret)
-		ret = vdpasim_put_stat(msg, "dropped", vq->stats.dropped);
+		ret = vdpa_sw_put_stat(msg, "dropped", vq->stats.dropped);
 	return ret;
 }
 
-static void vdpasim_net_reset(struct vdpasim *sim)
+static void vdpasim_net_reset(struct vdpa_sw *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 
@@ -354,7 +373,7 @@ static void vdpasim_net_reset(struct vdpasim *sim)
 	vdpasim_net_reset_roles(net);
 }
 
-static void vdpasim_net_free(struct vdpasim *sim)
+static void vdpasim_net_free(struct vdpa_sw *sim)
 {
 	struct vdpasim_net *net = sim_to_net(sim);
 
@@ -362,7 +381,7 @@ static void vdpasim_net_free(struct vdpasim *sim)
 	kfree(net->buf);
 }
 
-static const struct vdpasim_dev_attr vdpasim_net_attr = {
+static const struct vdpa_sw_dev_attr vdpasim_net_attr = {
 	.id		= VIRTIO_ID_NET,
 	.ngroups	= VDPASIM_NET_NGROUPS,
 	.nas		= VDPASIM_NET_NAS,
@@ -385,9 +404,9 @@ static ssize_t vdpasim_net_link_read(struct file *file, char __user *ubuf,
 	char buf[4];
 	int len;
 
-	mutex_lock(&net->sim.lock);
+	down_write(&net->sim.lock);
 	len = scnprintf(buf, sizeof(buf), "%d\n", net->link_up);
-	mutex_unlock(&net->sim.lock);
+	up_write(&net->sim.lock);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 
@@ -404,12 +423,12 @@ static ssize_t vdpasim_net_link_write(struct file *file,
 		return ret;
 	if (up > 1)
 		return -EINVAL;
-	mutex_lock(&net->sim.lock);
+	down_write(&net->sim.lock);
 	if (net->link_up != up) {
 		net->link_up = up;
-		vdpasim_config_changed(&net->sim);
+		vdpa_sw_config_changed(&net->sim);
 	}
-	mutex_unlock(&net->sim.lock);
+	up_write(&net->sim.lock);
 	return count;
 }
 
@@ -424,13 +443,13 @@ static const struct file_operations vdpasim_net_link_fops = {
 /* Check provisioned attributes; the vDPA core checked the basic ranges. */
 static int vdpasim_net_config(struct vdpa_mgmt_dev *mdev, const char *name,
 			      const struct vdpa_dev_set_config *config,
-			      struct vdpasim_dev_attr *attr, u16 *vqp,
+			      struct vdpa_sw_dev_attr *attr, u16 *vqp,
 			      u16 *mtu)
 {
 	u64 features;
 	int ret;
 
-	ret = vdpasim_net_features(mdev->device, name, config,
+	ret = vdpa_sw_net_features(mdev->device, name, config,
 				   VDPASIM_NET_FEATURES, &features);
 	if (ret)
 		return ret;
@@ -475,16 +494,16 @@ static void vdpasim_net_add_debugfs(struct vdpasim_net *net)
 static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 			       const struct vdpa_dev_set_config *config)
 {
-	struct vdpasim_dev_attr attr;
+	struct vdpa_sw_dev_attr attr;
 	struct vdpasim_net *net;
-	struct vdpasim *sim;
+	struct vdpa_sw *sim;
 	u16 vqp, mtu;
 	int ret;
 
 	ret = vdpasim_net_config(mdev, name, config, &attr, &vqp, &mtu);
 	if (ret)
 		return ret;
-	sim = vdpasim_create(&attr, mdev->device, name);
+	sim = vdpa_sw_create(&attr, mdev->device, name);
 	if (IS_ERR(sim))
 		return PTR_ERR(sim);
 	net = sim_to_net(sim);
@@ -500,13 +519,13 @@ static int vdpasim_net_dev_add(struct vdpa_mgmt_dev *mdev, const char *name,
 		ret = -ENOMEM;
 		goto err;
 	}
-	mutex_lock(&sim->lock);
+	down_write(&sim->lock);
 	net->link_up = true;
 	vdpasim_net_reset(sim);
-	mutex_unlock(&sim->lock);
+	up_write(&sim->lock);
 
 	sim->vdpa.mdev = mdev;
-	ret = _vdpa_register_device(&sim->vdpa, attr.nvqs);
+	ret = vdpa_sw_register(sim, attr.nvqs);
 	if (ret)
 		goto err;
 	vdpasim_net_add_debugfs(net);
@@ -525,7 +544,7 @@ static void vdpasim_net_dev_del(struct vdpa_mgmt_dev *mdev,
 	/* Waits for running link reads and writes. */
 	debugfs_remove(net->debugfs);
 	net->debugfs = NULL;
-	_vdpa_unregister_device(vdpa);
+	vdpa_sw_unregister(&net->sim);
 }
 
 static const struct vdpa_mgmtdev_ops vdpasim_net_mgmtdev_ops = {
@@ -577,7 +596,7 @@ static void __exit vdpasim_net_exit(void)
 	/* Deletes the remaining devices through dev_del. */
 	vdpa_mgmtdev_unregister(&vdpasim_net_mgmtdev);
 	/* No dev_add any more: wait until every device was freed. */
-	vdpasim_devices_wait(&vdpasim_net_devices);
+	vdpa_sw_devices_wait(&vdpasim_net_devices);
 	debugfs_remove(vdpasim_net_debugfs);
 	root_device_unregister(vdpasim_net_mgmtdev.device);
 }
