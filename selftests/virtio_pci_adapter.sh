@@ -6,8 +6,9 @@
 # with `vdpa dev add`, and the kernel's virtio_net on it (virtio_vdpa)
 # talks across a QEMU hub to a peer NIC that stays with virtio-pci, in
 # another network namespace: ping, then a TCP transfer each way checked by
-# SHA-256.  Provisioning the function cannot honour is refused with its
-# errno and a message; vhost_vdpa refuses it without an IOMMU; unbind,
+# SHA-256; the driver's control commands reach the NIC through the
+# adapter's relay.  Provisioning the function cannot honour is refused
+# with its errno and a message; vhost_vdpa refuses it without an IOMMU; unbind,
 # removal and QEMU's device_del under traffic take the device away
 # cleanly; a quirk given by quirks= acts; the function goes back to
 # virtio-pci and works there.
@@ -28,11 +29,25 @@ has_netdev() {
 	netdev_of "$1" >/dev/null
 }
 
-# nic_mac_is ID MAC: QEMU's NIC ID filters for MAC (query-rx-filter; the
-# hub ports have the NICs' names too, so ask for every NIC).
-nic_mac_is() {
-	[ "$(vp_qmp '{"execute":"query-rx-filter"}' |
-	     jq -r ".return[]? | select(.name == \"$1\") | .[\"main-mac\"]")" = "$2" ]
+# negotiated NAME FEATURE: the driver of device NAME took FEATURE.
+negotiated() {
+	jkey "$(vdpa -j dev config show "$1")" negotiated_features |
+		jq -e --arg f "$2" 'index($f)' >/dev/null
+}
+
+# relayed NAME ID: the commands of NAME's driver reach QEMU's NIC ID
+# through the adapter's relay: promiscuous mode on and off.
+relayed() {
+	local dev
+
+	dev=$(netdev_of "$1")
+	t_check "$1: virtio_net negotiated CTRL_VQ (QEMU's control queue is smaller: relayed)" \
+		negotiated "$1" CTRL_VQ
+	ip link set "$dev" promisc on
+	t_check "$1: promiscuous on reaches the NIC (CTRL_RX, relayed)" \
+		wait_for 5 vp_nic_is "$2" promiscuous true
+	ip link set "$dev" promisc off
+	t_check "$1: and off again" wait_for 5 vp_nic_is "$2" promiscuous false
 }
 
 # logged PATTERN: the kernel's last messages match PATTERN.
@@ -99,8 +114,8 @@ t_check "modern $VP_MODERN moves from virtio-pci to $VP_ADAPTER" \
 t_eq "vdpa mgmtdev show lists pci/$VP_MODERN" \
 	"$(jkey "$(vdpa -j mgmtdev show "pci/$VP_MODERN")" supported_classes |
 	   jq -r '.[0]')" net
-t_eq "two queues offered (the control queue is smaller: hidden)" \
-	"$(jkey "$(vdpa -j mgmtdev show "pci/$VP_MODERN")" max_supported_vqs)" 2
+t_eq "three queues offered (the control queue, relayed)" \
+	"$(jkey "$(vdpa -j mgmtdev show "pci/$VP_MODERN")" max_supported_vqs)" 3
 
 # (the core refuses it already: more queues than the management device has)
 t_refuse "max_vqp 2 on a one-pair function" "Invalid argument" \
@@ -124,7 +139,11 @@ t_eq "the interface has the MTU provisioned" \
 t_eq "and the MAC provisioned" \
 	"$(cat "/sys/class/net/$dev/address" 2>/dev/null)" $MAC
 t_check "QEMU: the NIC itself has it (set through its control queue)" \
-	nic_mac_is dut0 $MAC
+	vp_nic_is dut0 main-mac $MAC
+relayed pa0 dut0
+ip link set "$dev" address 02:00:00:56:00:21
+t_check "pa0: the driver's own MAC change reaches the NIC (relayed)" \
+	wait_for 5 vp_nic_is dut0 main-mac 02:00:00:56:00:21
 t_check "vdpa dev del pa0" vdpa dev del pa0
 
 # --- legacy ---------------------------------------------------------------
@@ -146,6 +165,7 @@ for f in VERSION_1 ACCESS_PLATFORM MRG_RXBUF; do
 	*) t_fail "negotiated $f on the legacy function" ;;
 	esac
 done
+relayed pa1 dut1
 t_check "vdpa dev del pa1" vdpa dev del pa1
 
 # --- vhost_vdpa without an IOMMU ------------------------------------------

@@ -6,10 +6,13 @@
 # every frame it receives back out of the modern test function, and the
 # peer NIC on the same QEMU hub (virtio-pci, another namespace) gets each
 # frame it sent back intact.  vhost_vdpa gives the function an IOMMU
-# domain of its own with DPDK's memory mapped at DPDK's addresses.  Then
-# the function is unbound from the adapter under testpmd: the unbind
-# returns, testpmd quits, nothing stays pinned, and the function works
-# again with virtio-pci.
+# domain of its own with DPDK's memory mapped at DPDK's addresses; the
+# device has a provisioned MAC, which the adapter sets through the
+# function's control queue, mapped in that domain too.  Then the function
+# is unbound from the adapter under testpmd: the unbind returns, testpmd
+# quits, nothing stays pinned.  In a translating DMA domain, virtio_net
+# on virtio_vdpa pings the peer and changes its MAC through the adapter's
+# relay of its control queue.  The function works again with virtio-pci.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 source "$(dirname "$0")/virtio_pci_lib.sh"
@@ -21,16 +24,26 @@ RAWLOOP=$TOOLS/bin/rawloop
 vv_require vdpa dpdk-testpmd "$RAWLOOP"
 vp_require_nics
 trap 'vv_testpmd_stop >/dev/null 2>&1; vp_cleanup;
-      modprobe -r $VP_ADAPTER vhost_vdpa; unload_all;
+      modprobe -r $VP_ADAPTER vhost_vdpa virtio_vdpa; unload_all;
       echo 0 >/proc/sys/vm/nr_hugepages' EXIT
 ulimit -l unlimited
+MAC=02:00:00:56:00:30
 
 t_check "load $VP_ADAPTER, vhost_vdpa and virtio_net (the peer)" \
 	modprobe -a $VP_ADAPTER vhost_vdpa virtio_net
 vv_hugepages || t_skip_all "cannot reserve 256 MiB of huge pages"
 t_check "$VP_MODERN moves to $VP_ADAPTER" vp_bind $VP_MODERN $VP_ADAPTER
-node=$(vv_add pi0 "pci/$VP_MODERN") && t_ok "pi0 gets a node ($node)" ||
-	t_fail "pi0 gets a node"
+node=$(vv_add pi0 "pci/$VP_MODERN" mac $MAC) &&
+	t_ok "pi0 (mac $MAC) gets a node ($node)" || t_fail "pi0 gets a node"
+# VHOST_VDPA_GET_IOVA_RANGE of the node, "FIRST LAST" in hex.
+range=$(python3 - "$node" <<'EOF2'
+import fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+print("%#x %#x" % struct.unpack("<QQ", fcntl.ioctl(fd, 0x8010af78, bytes(16))))
+EOF2
+)
+t_eq "the user's IOVA range ends below the control queue's window (48-bit IOMMU)" \
+	"$range" "0x0 0xffffffdfffff"
 peer=$(vp_peer_up $VP_MODERN_PEER 10.78.0.2/24) &&
 	t_ok "peer $peer in $VP_NS" || t_fail "peer interface"
 pins0=$(vv_pins)
@@ -45,6 +58,8 @@ if vv_testpmd_start "$node" 1 "$log"; then
 	rc=$?
 	t_diag "rawloop: $out"
 	t_eq "500 frames through testpmd and back, intact" "$rc" 0
+	t_check "QEMU: the NIC has the provisioned MAC (set through its control queue in the user's domain)" \
+		vp_nic_is dut0 main-mac $MAC
 else
 	t_fail "testpmd starts on $node"
 fi
@@ -56,6 +71,29 @@ t_diag "testpmd: $(grep -m1 -E 'RX-packets' "$log")"
 t_check "testpmd quits" bash -c "! kill -0 $VV_TESTPMD 2>/dev/null"
 rm -f "$log"
 t_eq "nothing left pinned" "$(vv_pins)" "$pins0"
+
+# --- virtio_vdpa in a translating domain: the relay reads through it ------
+modprobe -r vhost_vdpa
+group=$(basename "$(readlink "/sys/bus/pci/devices/$VP_MODERN/iommu_group")")
+t_check "$VP_MODERN's IOMMU group translates the kernel's DMA (type DMA)" \
+	bash -c "echo DMA >/sys/kernel/iommu_groups/$group/type"
+t_check "$VP_MODERN back to $VP_ADAPTER" vp_bind $VP_MODERN $VP_ADAPTER
+t_check "load virtio_vdpa" modprobe virtio_vdpa
+t_check "vdpa dev add pr0" vdpa dev add name pr0 mgmtdev "pci/$VP_MODERN"
+if wait_for 10 netdev_of pr0; then
+	dev=$(netdev_of pr0)
+	no_ipv6 "$dev"
+	ip addr add 10.78.0.1/24 dev "$dev"
+	ip link set "$dev" up
+	t_check "pr0's $dev pings the peer" busybox ping -c 3 -W 5 10.78.0.2
+	ip link set "$dev" address $MAC
+	t_check "its MAC change reaches the NIC (control queue, relayed)" \
+		wait_for 5 vp_nic_is dut0 main-mac $MAC
+else
+	t_fail "virtio_net makes an interface of pr0"
+fi
+t_check "vdpa dev del pr0" vdpa dev del pr0
+modprobe -r virtio_vdpa
 
 t_check "$VP_MODERN back to virtio-pci" vp_bind $VP_MODERN virtio-pci
 if wait_for 10 vp_netdev_at $VP_MODERN; then

@@ -87,6 +87,14 @@ vp_qmp() {
 	grep -q '"return"' <<<"$out" && ! grep -q '"error"' <<<"$out"
 }
 
+# vp_nic_is ID FIELD VALUE: QEMU's NIC ID has VALUE in FIELD of its
+# receive filter (query-rx-filter: main-mac, promiscuous...; the hub ports
+# have the NICs' names too, so ask for every NIC).
+vp_nic_is() {
+	[ "$(vp_qmp '{"execute":"query-rx-filter"}' |
+	     jq -r ".return[]? | select(.name == \"$1\") | .[\"$2\"]")" = "$3" ]
+}
+
 # vp_gone BDF: the function has left the guest.
 vp_gone() {
 	[ ! -e "/sys/bus/pci/devices/$1" ]

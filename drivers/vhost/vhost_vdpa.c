@@ -1775,9 +1775,10 @@ static int vhost_vdpa_setup(struct vhost_vdpa *v)
 			vhost_vdpa_free_state(v);
 			return ret;
 		}
-	} else if (ops->get_iova_range) {
-		v->range = ops->get_iova_range(v->vdpa);
 	}
+	/* The parent's range first, even in our domain: it may hold some. */
+	if (ops->get_iova_range)
+		v->range = ops->get_iova_range(v->vdpa);
 
 	ret = vhost_vdpa_reset(v);
 	if (ret) {

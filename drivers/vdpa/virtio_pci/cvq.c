@@ -1,34 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The function's control queue, driven by the adapter itself: a MAC
- * provisioned with `vdpa dev add ... mac M` is set on the function with
- * VIRTIO_NET_CTRL_MAC_ADDR_SET each time the driver starts the device
- * (a reset gives the function its own MAC back).  The driver does not see
- * this queue: a device with a provisioned MAC offers no control queue.
+ * The function's control queue, driven by the adapter itself: for a MAC
+ * provisioned with `vdpa dev add ... mac M`, set with
+ * VIRTIO_NET_CTRL_MAC_ADDR_SET each time the driver starts the device (a
+ * reset gives the function its own MAC back), and for the commands of the
+ * driver's control queue when the adapter relays them (relay.c).
  *
  * The ring is the adapter's (coherent DMA memory, laid out as a legacy
- * function needs it), one command at a time, polled: the driver is
- * starting the device, in process context, and nothing else uses the
- * queue.
+ * function needs it), one command at a time, polled: callers sleep, and
+ * the device's relay lock or its start serializes them.  In a vhost_vdpa
+ * user's IOMMU domain the function cannot reach the kernel's DMA
+ * addresses: the ring is mapped there too, in a window at the top of the
+ * domain's aperture that vvp_cvq_iova_range() keeps from the user.
  */
 
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
+#include <linux/iommu.h>
+#include <linux/sizes.h>
+#include <linux/vmalloc.h>
 #include <linux/virtio_ring.h>
 #include <uapi/linux/virtio_net.h>
 
 #include "vvp.h"
 
-/* The command: header, MAC, and the byte the function answers in. */
-struct vvp_cvq_cmd {
-	struct virtio_net_ctrl_hdr hdr;
-	u8 mac[ETH_ALEN];
-	u8 ack;
-} __packed;
-
-/* How long a start waits for the function to answer. */
+/* How long a command waits for the function to answer. */
 #define VVP_CVQ_TIMEOUT_MS	2000
+
+/* The IOVA window of the ring in a user's domain; the ring fits. */
+#define VVP_CVQ_WINDOW		SZ_2M
 
 /* Ring fields are little-endian: VERSION_1, or a legacy function on x86. */
 #define VVP_LE16(x)	((__force __virtio16)cpu_to_le16(x))
@@ -38,6 +39,43 @@ struct vvp_cvq_cmd {
 static size_t vvp_cvq_cmd_offset(u16 num)
 {
 	return ALIGN(vring_size(num, VIRTIO_PCI_VRING_ALIGN), SMP_CACHE_BYTES);
+}
+
+/* Where the function's answer lands: after the largest command. */
+static size_t vvp_cvq_ack_offset(u16 num)
+{
+	return vvp_cvq_cmd_offset(num) + VVP_CVQ_CMD_MAX;
+}
+
+/* The window's first IOVA in @domain. */
+static u64 vvp_cvq_window(struct iommu_domain *domain)
+{
+	u64 end = domain->geometry.force_aperture ?
+		  domain->geometry.aperture_end : U64_MAX;
+
+	return (end - VVP_CVQ_WINDOW + 1) & ~(u64)(VVP_CVQ_WINDOW - 1);
+}
+
+/**
+ * vvp_cvq_iova_range() - the IOVAs a vhost_vdpa user may map
+ * @d: the device
+ *
+ * Context: any context.
+ * Return: the domain's aperture without the control queue's window in a
+ * user's IOMMU domain, else everything.
+ */
+struct vdpa_iova_range vvp_cvq_iova_range(struct vvp_dev *d)
+{
+	struct iommu_domain *domain;
+	struct vdpa_iova_range range = { .first = 0, .last = U64_MAX };
+
+	domain = iommu_get_domain_for_dev(&d->vp->pdev->dev);
+	if (!domain || domain->type != IOMMU_DOMAIN_UNMANAGED)
+		return range;
+	if (domain->geometry.force_aperture)
+		range.first = domain->geometry.aperture_start;
+	range.last = vvp_cvq_window(domain) - 1;
+	return range;
 }
 
 /**
@@ -76,62 +114,174 @@ static int vvp_cvq_alloc(struct vvp_dev *d)
 		return 0;
 	vvp_cvq_free(d);
 	cvq->num = num;
-	cvq->size = vvp_cvq_cmd_offset(num) + sizeof(struct vvp_cvq_cmd);
+	cvq->size = PAGE_ALIGN(vvp_cvq_ack_offset(num) + 1);
+	if (cvq->size > VVP_CVQ_WINDOW)
+		return -E2BIG;
 	cvq->ring = dma_alloc_coherent(&vp->pdev->dev, cvq->size,
 				       &cvq->ring_dma, GFP_KERNEL);
 	return cvq->ring ? 0 : -ENOMEM;
 }
 
+/* The ring's pages in the user's domain, at the window. */
+static int vvp_cvq_map_user(struct vvp_dev *d, struct iommu_domain *domain)
+{
+	struct vvp_cvq *cvq = &d->cvq;
+	u64 iova = vvp_cvq_window(domain);
+	struct page *page;
+	size_t off;
+	int ret;
+
+	for (off = 0; off < cvq->size; off += PAGE_SIZE) {
+		page = is_vmalloc_addr(cvq->ring + off) ?
+		       vmalloc_to_page(cvq->ring + off) :
+		       virt_to_page(cvq->ring + off);
+		ret = iommu_map(domain, iova + off, page_to_phys(page),
+				PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+		if (ret) {
+			if (off)
+				iommu_unmap(domain, iova, off);
+			return ret;
+		}
+	}
+	cvq->domain = domain;
+	cvq->base = iova;
+	return 0;
+}
+
 /**
- * vvp_cvq_setup() - give the function the control queue, before DRIVER_OK
- * @d: the device, features written, MQ not negotiated with the function
+ * vvp_cvq_stop() - take the ring out of a user's domain, after a reset
+ * @d: the device; its function does no DMA now
+ *
+ * The user's domain outlives the reset: vhost_vdpa resets the device
+ * before it frees the domain.
  *
  * Context: process context.
- * Return: 0, -ENOMEM, or the function's refusal.
+ */
+void vvp_cvq_stop(struct vvp_dev *d)
+{
+	struct vvp_cvq *cvq = &d->cvq;
+
+	if (cvq->domain)
+		iommu_unmap(cvq->domain, cvq->base, cvq->size);
+	cvq->domain = NULL;
+}
+
+/**
+ * vvp_cvq_setup() - give the function the control queue, before DRIVER_OK
+ * @d: the device, features written
+ *
+ * Context: process context.
+ * Return: 0, -ENOMEM, an IOMMU error, or the function's refusal.
  */
 int vvp_cvq_setup(struct vvp_dev *d)
 {
+	struct iommu_domain *domain;
 	struct vvp_cvq *cvq = &d->cvq;
 	struct vvp *vp = d->vp;
 	struct vring vr;
 	int ret;
 
-	cvq->hw_idx = 2;
+	cvq->hw_idx = d->driver_features & BIT_ULL(VIRTIO_NET_F_MQ) ?
+		      vp->cvq : 2;
 	ret = vvp_cvq_alloc(d);
 	if (ret)
 		return ret;
 	memset(cvq->ring, 0, cvq->size);
+	cvq->base = cvq->ring_dma;
+	domain = iommu_get_domain_for_dev(&vp->pdev->dev);
+	if (domain && domain->type == IOMMU_DOMAIN_UNMANAGED) {
+		ret = vvp_cvq_map_user(d, domain);
+		if (ret)
+			return ret;
+	}
 	vring_init(&vr, cvq->num, cvq->ring, VIRTIO_PCI_VRING_ALIGN);
 	cvq->avail_idx = 0;
-	return vp->tp->setup_queue(vp, cvq->hw_idx, cvq->num, cvq->ring_dma,
-				   cvq->ring_dma + ((void *)vr.avail - cvq->ring),
-				   cvq->ring_dma + ((void *)vr.used - cvq->ring),
-				   VIRTIO_MSI_NO_VECTOR);
+	ret = vp->tp->setup_queue(vp, cvq->hw_idx, cvq->num, cvq->base,
+				  cvq->base + ((void *)vr.avail - cvq->ring),
+				  cvq->base + ((void *)vr.used - cvq->ring),
+				  VIRTIO_MSI_NO_VECTOR);
+	if (ret)
+		vvp_cvq_stop(d);
+	return ret;
 }
 
-/* Post the three-descriptor command chain at the head of the ring. */
-static void vvp_cvq_post(struct vvp_cvq *cvq)
+/**
+ * vvp_cvq_buf() - where a command goes before vvp_cvq_exec()
+ * @d: the device, control queue set up
+ *
+ * Context: any context.
+ * Return: VVP_CVQ_CMD_MAX bytes: the header, then the command's data.
+ */
+void *vvp_cvq_buf(struct vvp_dev *d)
 {
-	dma_addr_t cmd = cvq->ring_dma + vvp_cvq_cmd_offset(cvq->num);
-	static const u16 len[] = {
-		sizeof(struct virtio_net_ctrl_hdr), ETH_ALEN, 1,
-	};
+	return d->cvq.ring + vvp_cvq_cmd_offset(d->cvq.num);
+}
+
+/*
+ * Post the command at the head of the ring the way a legacy function
+ * wants it: the header, the data if any, the answer, each on its own.
+ */
+static void vvp_cvq_post(struct vvp_cvq *cvq, size_t len)
+{
+	u64 cmd = cvq->base + vvp_cvq_cmd_offset(cvq->num);
 	struct vring vr;
-	u16 i;
+	u16 n = 0;
 
 	vring_init(&vr, cvq->num, cvq->ring, VIRTIO_PCI_VRING_ALIGN);
-	for (i = 0; i < 3; i++) {
-		vr.desc[i].addr = VVP_LE64(cmd);
-		vr.desc[i].len = VVP_LE32(len[i]);
-		vr.desc[i].flags = VVP_LE16(i < 2 ? VRING_DESC_F_NEXT :
-						    VRING_DESC_F_WRITE);
-		vr.desc[i].next = VVP_LE16(i + 1);
-		cmd += len[i];
+	vr.desc[n].addr = VVP_LE64(cmd);
+	vr.desc[n].len = VVP_LE32(sizeof(struct virtio_net_ctrl_hdr));
+	vr.desc[n].flags = VVP_LE16(VRING_DESC_F_NEXT);
+	vr.desc[n].next = VVP_LE16(n + 1);
+	n++;
+	if (len > sizeof(struct virtio_net_ctrl_hdr)) {
+		vr.desc[n].addr = VVP_LE64(cmd + sizeof(struct virtio_net_ctrl_hdr));
+		vr.desc[n].len = VVP_LE32(len - sizeof(struct virtio_net_ctrl_hdr));
+		vr.desc[n].flags = VVP_LE16(VRING_DESC_F_NEXT);
+		vr.desc[n].next = VVP_LE16(n + 1);
+		n++;
 	}
+	vr.desc[n].addr = VVP_LE64(cvq->base + vvp_cvq_ack_offset(cvq->num));
+	vr.desc[n].len = VVP_LE32(1);
+	vr.desc[n].flags = VVP_LE16(VRING_DESC_F_WRITE);
 	vr.avail->ring[cvq->avail_idx % cvq->num] = VVP_LE16(0);
 	/* The chain before the index that publishes it. */
 	dma_wmb();
 	vr.avail->idx = VVP_LE16(++cvq->avail_idx);
+}
+
+/**
+ * vvp_cvq_exec() - have the function execute the command in vvp_cvq_buf()
+ * @d: the device, started (DRIVER_OK written), control queue set up
+ * @len: the command's length, header included (2..VVP_CVQ_CMD_MAX)
+ *
+ * After -ETIMEDOUT the function may still use the buffer: the device
+ * must be reset before the next command.
+ *
+ * Context: process context; sleeps while the function answers.
+ * Return: the function's answer (VIRTIO_NET_OK or VIRTIO_NET_ERR), or
+ * -ETIMEDOUT.
+ */
+int vvp_cvq_exec(struct vvp_dev *d, size_t len)
+{
+	struct vvp_cvq *cvq = &d->cvq;
+	u8 *ack = cvq->ring + vvp_cvq_ack_offset(cvq->num);
+	unsigned long end = jiffies + msecs_to_jiffies(VVP_CVQ_TIMEOUT_MS);
+	struct vring vr;
+
+	vring_init(&vr, cvq->num, cvq->ring, VIRTIO_PCI_VRING_ALIGN);
+	*ack = VIRTIO_NET_ERR;
+	vvp_cvq_post(cvq, len);
+	/* The published index before the doorbell. */
+	wmb();
+	iowrite16(cvq->hw_idx, d->vp->notify[cvq->hw_idx]);
+	while (le16_to_cpu((__force __le16)READ_ONCE(vr.used->idx)) !=
+	       cvq->avail_idx) {
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		usleep_range(100, 500);
+	}
+	dma_rmb();
+	return READ_ONCE(*ack);
 }
 
 /**
@@ -144,26 +294,14 @@ static void vvp_cvq_post(struct vvp_cvq *cvq)
  */
 int vvp_cvq_set_mac(struct vvp_dev *d, const u8 *mac)
 {
-	struct vvp_cvq *cvq = &d->cvq;
-	struct vvp_cvq_cmd *cmd = cvq->ring + vvp_cvq_cmd_offset(cvq->num);
-	unsigned long end = jiffies + msecs_to_jiffies(VVP_CVQ_TIMEOUT_MS);
-	struct vring vr;
+	struct virtio_net_ctrl_hdr *hdr = vvp_cvq_buf(d);
+	int ret;
 
-	vring_init(&vr, cvq->num, cvq->ring, VIRTIO_PCI_VRING_ALIGN);
-	cmd->hdr.class = VIRTIO_NET_CTRL_MAC;
-	cmd->hdr.cmd = VIRTIO_NET_CTRL_MAC_ADDR_SET;
-	ether_addr_copy(cmd->mac, mac);
-	cmd->ack = VIRTIO_NET_ERR;
-	vvp_cvq_post(cvq);
-	/* The published index before the doorbell. */
-	wmb();
-	iowrite16(cvq->hw_idx, d->vp->notify[cvq->hw_idx]);
-	while (le16_to_cpu((__force __le16)READ_ONCE(vr.used->idx)) !=
-	       cvq->avail_idx) {
-		if (time_after(jiffies, end))
-			return -ETIMEDOUT;
-		usleep_range(100, 500);
-	}
-	dma_rmb();
-	return READ_ONCE(cmd->ack) == VIRTIO_NET_OK ? 0 : -EIO;
+	hdr->class = VIRTIO_NET_CTRL_MAC;
+	hdr->cmd = VIRTIO_NET_CTRL_MAC_ADDR_SET;
+	ether_addr_copy((u8 *)(hdr + 1), mac);
+	ret = vvp_cvq_exec(d, sizeof(*hdr) + ETH_ALEN);
+	if (ret < 0)
+		return ret;
+	return ret == VIRTIO_NET_OK ? 0 : -EIO;
 }

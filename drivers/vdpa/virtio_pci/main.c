@@ -105,9 +105,10 @@ static u16 vvp_queue_min(struct vvp *vp, u16 first, u16 last)
 
 /*
  * vDPA (6.1) has one queue size for all queues.  A net function's control
- * queue is often smaller than its data queues (QEMU: 64 against 256);
- * rather than shrink every ring to it, the control queue is hidden, with
- * the features that need it.
+ * queue is often smaller than its data queues (QEMU: 64 against 256):
+ * rather than shrink every ring to it, the adapter relays the driver's
+ * commands to it (relay.c), and a driver uses it as its own only when it
+ * is as large as the data queues (@cvq_pass).
  */
 static int vvp_net_queues(struct vvp *vp)
 {
@@ -128,14 +129,18 @@ static int vvp_net_queues(struct vvp *vp)
 		return 0;
 	cvq_size = 2 * vp->hw_max_vqp < vp->hw_nvqs ?
 		   vp->tp->queue_max(vp, 2 * vp->hw_max_vqp) : 0;
-	if (cvq_size == vp->qsize ||
-	    (cvq_size > vp->qsize && !(vp->quirks & VVP_Q_FIXED_QSIZE))) {
-		vp->cvq = 2 * vp->hw_max_vqp;
+	if (!cvq_size) {
+		pci_info(vp->pdev, "CTRL_VQ without a control queue: its features not offered\n");
+		vp->features &= ~VVP_NET_CVQ_FEATURES;
 		return 0;
 	}
-	pci_info(vp->pdev, "control queue of %u entries, data queues of %u: control queue and its features not offered\n",
-		 cvq_size, vp->qsize);
-	vp->features &= ~VVP_NET_CVQ_FEATURES;
+	vp->cvq = 2 * vp->hw_max_vqp;
+	vp->cvq_pass = cvq_size == vp->qsize ||
+		       (cvq_size > vp->qsize &&
+			!(vp->quirks & VVP_Q_FIXED_QSIZE));
+	if (!vp->cvq_pass)
+		pci_info(vp->pdev, "control queue of %u entries, data queues of %u: relayed for kernel drivers, not offered to vhost_vdpa users\n",
+			 cvq_size, vp->qsize);
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * queue (or one shared by all, when the function has too few) and one for
  * config changes.  Queue indexes differ between driver and function only
  * for the control queue of a net device provisioned with fewer pairs than
- * the function has.
+ * the function has, when the driver uses the function's own; a relayed
+ * control queue (relay.c) is no queue of the function at all.
  */
 
 #include <linux/etherdevice.h>
@@ -32,7 +33,7 @@ static bool vvp_is_net(const struct vvp *vp)
 	return vp->device_id == VIRTIO_ID_NET;
 }
 
-/* The adapter keeps the function's control queue (a provisioned MAC). */
+/* A provisioned MAC: the adapter sets it through the control queue. */
 static bool vvp_owns_cvq(const struct vvp_dev *d)
 {
 	return d->hw_features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ);
@@ -46,17 +47,57 @@ static bool vvp_in_user_domain(struct vvp *vp)
 	return domain && domain->type == IOMMU_DOMAIN_UNMANAGED;
 }
 
+/* The driver's control queue, once it negotiated one. */
+static u16 vvp_driver_cvq(struct vvp_dev *d)
+{
+	return d->driver_features & BIT_ULL(VIRTIO_NET_F_MQ) ?
+	       2 * d->max_vqp : 2;
+}
+
+/* Queue @idx is the driver's control queue, relayed. */
+static bool vvp_is_relayed(struct vvp_dev *d, u16 idx)
+{
+	return d->cvq_mode == VVP_CVQ_RELAY && idx == vvp_driver_cvq(d);
+}
+
 /* The function's index of the driver's queue @idx. */
 static u16 vvp_hw_index(struct vvp_dev *d, u16 idx)
 {
-	u64 f = d->driver_features;
-	u16 cvq;
-
-	if (!vvp_is_net(d->vp) || !(f & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) ||
-	    !(f & BIT_ULL(VIRTIO_NET_F_MQ)))
+	if (d->cvq_mode != VVP_CVQ_PASS || idx != vvp_driver_cvq(d) ||
+	    !(d->driver_features & BIT_ULL(VIRTIO_NET_F_MQ)))
 		return idx;
-	cvq = 2 * d->max_vqp;
-	return idx == cvq ? 2 * d->vp->hw_max_vqp : idx;
+	return d->vp->cvq;
+}
+
+/*
+ * How the driver's control queue would be served now: relayed for a
+ * kernel driver; for a vhost_vdpa user, whose domain says nothing of what
+ * the CPU may write for it, the function's own if that can be, else none.
+ */
+static enum vvp_cvq_mode vvp_cvq_mode(struct vvp_dev *d)
+{
+	if (!vvp_is_net(d->vp) ||
+	    !(d->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)))
+		return VVP_CVQ_NONE;
+	if (!vvp_in_user_domain(d->vp))
+		return VVP_CVQ_RELAY;
+	return d->vp->cvq_pass && !vvp_owns_cvq(d) ? VVP_CVQ_PASS :
+						      VVP_CVQ_NONE;
+}
+
+/* The features offered when the control queue is served as @mode. */
+static u64 vvp_offered(struct vvp_dev *d, enum vvp_cvq_mode mode)
+{
+	switch (mode) {
+	case VVP_CVQ_NONE:
+		return vvp_is_net(d->vp) ? d->features & ~VVP_NET_CVQ_FEATURES :
+					   d->features;
+	case VVP_CVQ_RELAY:
+		/* The relay reads split rings only. */
+		return d->features & ~BIT_ULL(VIRTIO_F_RING_PACKED);
+	default:
+		return d->features;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -202,25 +243,15 @@ out:
 	return ret;
 }
 
-/*
- * What a vhost_vdpa user's IOMMU domain cannot carry: DMA of a function
- * that bypasses the IOMMU, and the adapter's own control queue (its ring
- * is mapped in the kernel's DMA domain, not the user's).
- */
+/* What a vhost_vdpa user's IOMMU domain cannot carry: DMA around it. */
 static int vvp_user_domain_ok(struct vvp_dev *d)
 {
 	struct vvp *vp = d->vp;
 
-	if (!vvp_in_user_domain(vp))
-		return 0;
-	if (vp->tp == &vvp_modern &&
+	if (vvp_in_user_domain(vp) && vp->tp == &vvp_modern &&
 	    !(vp->hw_features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
 		dev_warn(&d->vdpa.dev, "the function bypasses the IOMMU (no ACCESS_PLATFORM): not for a vhost_vdpa user\n");
 		return -EPERM;
-	}
-	if (vvp_owns_cvq(d)) {
-		dev_warn(&d->vdpa.dev, "a provisioned MAC needs the adapter's control queue, which a vhost_vdpa user's IOMMU domain does not map: not supported yet\n");
-		return -EOPNOTSUPP;
 	}
 	return 0;
 }
@@ -242,9 +273,9 @@ static int vvp_start(struct vvp_dev *d)
 	}
 	ret = vp->tp->config_vector(vp, 0);
 	for (i = 0; !ret && i < d->nvqs; i++)
-		if (d->vqs[i].ready)
+		if (d->vqs[i].ready && !vvp_is_relayed(d, i))
 			ret = vvp_setup_vq(d, i);
-	if (!ret && vvp_owns_cvq(d))
+	if (!ret && (vvp_owns_cvq(d) || d->cvq_mode == VVP_CVQ_RELAY))
 		ret = vvp_cvq_setup(d);
 	if (ret)
 		vvp_free_irqs(d);
@@ -257,7 +288,7 @@ static void vvp_kick_ready(struct vvp_dev *d)
 	u16 i, hw;
 
 	for (i = 0; i < d->nvqs; i++) {
-		if (!d->vqs[i].ready)
+		if (!d->vqs[i].ready || vvp_is_relayed(d, i))
 			continue;
 		hw = vvp_hw_index(d, i);
 		iowrite16(hw, d->vp->notify[hw]);
@@ -298,11 +329,15 @@ static void vvp_reset_state(struct vvp_dev *d)
 		spin_unlock_irqrestore(&vq->cb_lock, flags);
 	}
 	d->driver_features = 0;
+	d->cvq_mode = VVP_CVQ_NONE;
 	d->status = 0;
 	d->failed = false;
 }
 
-/* The function runs: the provisioned MAC, then buffers already posted. */
+/*
+ * The function runs: the provisioned MAC, the relay, then buffers already
+ * posted.
+ */
 static void vvp_started(struct vvp_dev *d)
 {
 	int ret;
@@ -313,8 +348,11 @@ static void vvp_started(struct vvp_dev *d)
 			dev_warn(&d->vdpa.dev, "the function did not take MAC %pM: %d\n",
 				 d->mac, ret);
 			d->failed = true;
+			return;
 		}
 	}
+	if (d->cvq_mode == VVP_CVQ_RELAY)
+		vvp_relay_start(d, vvp_driver_cvq(d));
 	vvp_kick_ready(d);
 }
 
@@ -322,7 +360,9 @@ static int vvp_reset(struct vdpa_device *vdpa)
 {
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
 
+	vvp_relay_stop(d);
 	vvp_hw_reset(d->vp);
+	vvp_cvq_stop(d);
 	if (d->irqs_on)
 		vvp_free_irqs(d);
 	vvp_reset_state(d);
@@ -371,7 +411,7 @@ static int vvp_set_vq_address(struct vdpa_device *vdpa, u16 idx, u64 desc,
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
 	struct vvp_vq *vq = &d->vqs[idx];
 
-	if (d->vp->tp == &vvp_legacy && vq->num &&
+	if (d->vp->tp == &vvp_legacy && vq->num && !vvp_is_relayed(d, idx) &&
 	    !vvp_legacy_layout_ok(vq, desc, driver, device)) {
 		dev_warn_ratelimited(&vdpa->dev,
 				     "queue %u: a legacy function needs the legacy ring layout (4096-aligned table, driver area after it, device area at the next 4096 bytes)\n",
@@ -394,7 +434,11 @@ static void vvp_kick_vq(struct vdpa_device *vdpa, u16 idx)
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
 	u16 hw = vvp_hw_index(d, idx);
 
-	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
+	if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return;
+	if (vvp_is_relayed(d, idx))
+		vvp_relay_kick(d);
+	else
 		iowrite16(hw, d->vp->notify[hw]);
 }
 
@@ -416,9 +460,11 @@ static void vvp_set_vq_ready(struct vdpa_device *vdpa, u16 idx, bool ready)
 	struct vvp_vq *vq = &d->vqs[idx];
 
 	if (ready && !vq->ready && (d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    vvp_setup_vq(d, idx))
+	    !vvp_is_relayed(d, idx) && vvp_setup_vq(d, idx))
 		d->failed = true;
 	vq->ready = ready;
+	if (vvp_is_relayed(d, idx) && (d->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		vvp_relay_kick(d);
 }
 
 static bool vvp_get_vq_ready(struct vdpa_device *vdpa, u16 idx)
@@ -448,7 +494,7 @@ vvp_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
 	struct vdpa_notification_area area = { };
 
-	if (d->vp->page_per_vq) {
+	if (d->vp->page_per_vq && !vvp_is_relayed(d, idx)) {
 		area.addr = d->vp->notify_pa[vvp_hw_index(d, idx)];
 		area.size = PAGE_SIZE;
 	}
@@ -490,15 +536,18 @@ static u16 vvp_get_vq_num_min(struct vdpa_device *vdpa)
 
 static u64 vvp_get_device_features(struct vdpa_device *vdpa)
 {
-	return vdpa_to_vvp(vdpa)->features;
+	struct vvp_dev *d = vdpa_to_vvp(vdpa);
+
+	return vvp_offered(d, vvp_cvq_mode(d));
 }
 
 static int vvp_set_driver_features(struct vdpa_device *vdpa, u64 features)
 {
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
+	enum vvp_cvq_mode mode = vvp_cvq_mode(d);
 	struct vvp *vp = d->vp;
 
-	if (features & ~d->features)
+	if (features & ~vvp_offered(d, mode))
 		return -EINVAL;
 	if (vvp_is_net(vp) && (vp->quirks & VVP_Q_MRG_RXBUF) &&
 	    !(features & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF))) {
@@ -507,6 +556,9 @@ static int vvp_set_driver_features(struct vdpa_device *vdpa, u64 features)
 		return -EINVAL;
 	}
 	d->driver_features = features;
+	d->cvq_mode = vvp_is_net(vp) &&
+		      (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) ? mode :
+								   VVP_CVQ_NONE;
 	vp->tp->set_features(vp, (features & ~d->virt_features) |
 			     d->hw_features | vp->hw_extra_features);
 	return 0;
@@ -622,6 +674,12 @@ static u32 vvp_get_generation(struct vdpa_device *vdpa)
 	return vp->tp->generation(vp);
 }
 
+/* Below the control queue's window in a vhost_vdpa user's domain. */
+static struct vdpa_iova_range vvp_get_iova_range(struct vdpa_device *vdpa)
+{
+	return vvp_cvq_iova_range(vdpa_to_vvp(vdpa));
+}
+
 static void vvp_free(struct vdpa_device *vdpa)
 {
 	kfree(vdpa_to_vvp(vdpa)->vqs);
@@ -659,6 +717,7 @@ static const struct vdpa_config_ops vvp_config_ops = {
 	.get_config		= vvp_get_config,
 	.set_config		= vvp_set_config,
 	.get_generation		= vvp_get_generation,
+	.get_iova_range		= vvp_get_iova_range,
 	.free			= vvp_free,
 };
 
@@ -673,8 +732,8 @@ static u16 vvp_hw_config16(struct vvp *vp, size_t offset)
 
 /*
  * Another MAC than the function's: the adapter sets it through the
- * function's control queue, which it then keeps for itself (the driver
- * gets no control queue, so one queue pair).
+ * function's control queue at each start.  The driver's control queue is
+ * then relayed (a kernel driver) or absent (a vhost_vdpa user).
  */
 static int vvp_net_provision_mac(struct vvp *vp, struct vvp_dev *d,
 				 const struct vdpa_dev_set_config *config)
@@ -682,20 +741,12 @@ static int vvp_net_provision_mac(struct vvp *vp, struct vvp_dev *d,
 	const u64 need = BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |
 			 BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR);
 
-	if ((vp->hw_features & need) != need) {
+	if ((vp->hw_features & need) != need || vp->cvq < 0) {
 		pci_warn(vp->pdev, "mac %pM: pci/%s has no control queue command to change its MAC (CTRL_MAC_ADDR)\n",
 			 config->net.mac, pci_name(vp->pdev));
 		return -EOPNOTSUPP;
 	}
-	if (d->max_vqp > 1 && (config->mask &
-			       BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MAX_VQP))) {
-		pci_warn(vp->pdev, "mac with max_vqp %u: the adapter keeps the control queue of pci/%s for the MAC, so one pair only\n",
-			 d->max_vqp, pci_name(vp->pdev));
-		return -EOPNOTSUPP;
-	}
 	ether_addr_copy(d->mac, config->net.mac);
-	d->max_vqp = 1;
-	d->features &= ~VVP_NET_CVQ_FEATURES;
 	if (!(vp->features & BIT_ULL(VIRTIO_NET_F_MAC))) {
 		d->features |= BIT_ULL(VIRTIO_NET_F_MAC);
 		d->virt_features |= BIT_ULL(VIRTIO_NET_F_MAC);
@@ -724,6 +775,9 @@ static int vvp_net_provision(struct vvp *vp, struct vvp_dev *d,
 		}
 		d->max_vqp = config->net.max_vq_pairs;
 	}
+	/* An indirection table may name pairs beyond those provisioned. */
+	if (d->max_vqp < vp->hw_max_vqp)
+		d->features &= ~BIT_ULL(VIRTIO_NET_F_RSS);
 	if (config->mask & BIT_ULL(VDPA_ATTR_DEV_NET_CFG_MTU)) {
 		limit = vp->features & BIT_ULL(VIRTIO_NET_F_MTU) ?
 			vvp_hw_config16(vp, offsetof(struct virtio_net_config, mtu)) :
@@ -785,7 +839,7 @@ static int vvp_provision(struct vvp *vp, struct vvp_dev *d,
  *
  * One device per function.  Provisioning is checked against the function:
  * max_vqp up to its queue pairs, mtu up to its MTU (1500 if it has none),
- * mac its own or, with one pair, any the function's control queue takes.
+ * mac its own or any the function's control queue takes.
  *
  * Context: process context; the vDPA core holds its device lock.
  * Return: 0, -EBUSY if the function has a device, -EINVAL or -EOPNOTSUPP
@@ -811,6 +865,7 @@ int vvp_dev_add(struct vdpa_mgmt_dev *mgmt, const char *name,
 	d->vp = vp;
 	d->config_irq = -1;
 	spin_lock_init(&d->config_lock);
+	vvp_relay_init(d);
 	ret = vvp_provision(vp, d, config);
 	if (ret)
 		goto err;
@@ -849,6 +904,7 @@ void vvp_dev_del(struct vdpa_mgmt_dev *mgmt, struct vdpa_device *vdpa)
 	/* Drivers gone, the DMA memory goes while the function is there. */
 	get_device(&vdpa->dev);
 	_vdpa_unregister_device(vdpa);
+	vvp_relay_stop(vdpa_to_vvp(vdpa));
 	vvp_cvq_free(vdpa_to_vvp(vdpa));
 	put_device(&vdpa->dev);
 	vp->dev = NULL;

@@ -2,19 +2,22 @@
 /*
  * vdpa_virtio_pci: a virtio-pci function (modern or legacy) as a vDPA
  * device.  Shared between the PCI driver (main.c), the vDPA operations
- * (vdpa.c), the two register layouts (modern.c, legacy.c) and the quirk
- * table (quirks.c).
+ * (vdpa.c), the function's control queue (cvq.c) and the relay of the
+ * driver's (relay.c), the two register layouts (modern.c, legacy.c) and
+ * the quirk table (quirks.c).
  */
 #ifndef _VVP_H
 #define _VVP_H
 
 #include <linux/if_ether.h>
 #include <linux/interrupt.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/vdpa.h>
 #include <linux/virtio_pci_legacy.h>
 #include <linux/virtio_pci_modern.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/virtio_net.h>
 
 /* Queues a function may have: rx/tx for 128 pairs and a control queue. */
@@ -110,11 +113,17 @@ struct vvp_vq {
 	char irq_name[32];
 };
 
+/* The longest command the adapter passes on, header included. */
+#define VVP_CVQ_CMD_MAX		2048
+
 /**
- * struct vvp_cvq - the function's control queue, when the adapter owns it
- * @ring: ring and command buffer (coherent DMA memory), or NULL
+ * struct vvp_cvq - the function's control queue, when the adapter uses it
+ * @ring: ring, command and answer (coherent DMA memory), or NULL
  * @ring_dma: their DMA address
- * @size: their size
+ * @size: their size, whole pages
+ * @domain: the user's IOMMU domain the ring is mapped in, or NULL
+ * @base: the ring's address for the function: @ring_dma, or its IOVA
+ *	in @domain
  * @num: ring entries
  * @hw_idx: the queue's index on the function
  * @avail_idx: commands posted since the last start
@@ -123,9 +132,43 @@ struct vvp_cvq {
 	void *ring;
 	dma_addr_t ring_dma;
 	size_t size;
+	struct iommu_domain *domain;
+	u64 base;
 	u16 num;
 	u16 hw_idx;
 	u16 avail_idx;
+};
+
+/**
+ * enum vvp_cvq_mode - how the driver's control queue is served
+ * @VVP_CVQ_NONE: the driver has none
+ * @VVP_CVQ_PASS: it is the function's own (the same size as the data
+ *	queues, and no MAC provisioned)
+ * @VVP_CVQ_RELAY: the adapter relays its commands (relay.c)
+ */
+enum vvp_cvq_mode {
+	VVP_CVQ_NONE,
+	VVP_CVQ_PASS,
+	VVP_CVQ_RELAY,
+};
+
+/**
+ * struct vvp_relay - the driver's control queue when relayed
+ * @lock: protects the fields below while DRIVER_OK; held across a
+ *	command, so a reset waits for the one in flight
+ * @work: runs the commands
+ * @on: relaying (from DRIVER_OK to reset, or a fault)
+ * @idx: the driver's control queue
+ * @last_avail: the next available entry to take
+ * @used_idx: the used ring's index
+ */
+struct vvp_relay {
+	struct mutex lock;	/* serializes the commands with start and reset */
+	struct work_struct work;
+	bool on;
+	u16 idx;
+	u16 last_avail;
+	u16 used_idx;
 };
 
 /**
@@ -139,10 +182,13 @@ struct vvp_cvq {
  * @max_vqp: queue pairs presented (provisioned, or the function's)
  * @mtu: MTU presented in config space (0: the function's own)
  * @mac: MAC provisioned, set on the function through @cvq at each start
- * @cvq: the function's control queue, the adapter's when @mac is set
- *	(its memory from the first start to dev_del)
+ * @cvq: the function's control queue, the adapter's when @mac is set or
+ *	the driver's is relayed (its memory from the first start to dev_del)
+ * @cvq_mode: how the driver's control queue is served, fixed when the
+ *	driver writes its features
+ * @relay: the driver's control queue, when relayed
  * @hw_features: features written to the function besides the driver's
- *	(CTRL_VQ and CTRL_MAC_ADDR when the adapter owns the control queue)
+ *	(CTRL_VQ and CTRL_MAC_ADDR when a MAC is provisioned)
  * @features: the features presented
  * @virt_features: of @features, those the adapter adds and the function
  *	never sees (VERSION_1 and ACCESS_PLATFORM on legacy, MTU when
@@ -172,6 +218,8 @@ struct vvp_dev {
 	u16 mtu;
 	u8 mac[ETH_ALEN];
 	struct vvp_cvq cvq;
+	enum vvp_cvq_mode cvq_mode;
+	struct vvp_relay relay;
 	u64 hw_features;
 	u64 features;
 	u64 virt_features;
@@ -197,6 +245,8 @@ struct vvp_dev {
  * @hw_nvqs: queues the function has
  * @hw_max_vqp: queue pairs the function has (net)
  * @cvq: index of its control queue when all pairs are used, or -1
+ * @cvq_pass: the control queue is as large as the data queues: a driver
+ *	may use it as its own
  * @qsize: the entries every presented queue takes at most
  * @hw_features: the function's own features
  * @features: the function's features, as presented (before provisioning)
@@ -224,6 +274,7 @@ struct vvp {
 	u16 hw_nvqs;
 	u16 hw_max_vqp;
 	int cvq;
+	bool cvq_pass;
 	u16 qsize;
 	u64 hw_features;
 	u64 features;
@@ -246,8 +297,18 @@ u32 vvp_quirks(struct pci_dev *pdev);
 int vvp_dev_add(struct vdpa_mgmt_dev *mgmt, const char *name,
 		const struct vdpa_dev_set_config *config);
 void vvp_dev_del(struct vdpa_mgmt_dev *mgmt, struct vdpa_device *vdpa);
-void vvp_cvq_free(struct vvp_dev *d);
+
+struct vdpa_iova_range vvp_cvq_iova_range(struct vvp_dev *d);
 int vvp_cvq_setup(struct vvp_dev *d);
+void vvp_cvq_stop(struct vvp_dev *d);
+void vvp_cvq_free(struct vvp_dev *d);
+void *vvp_cvq_buf(struct vvp_dev *d);
+int vvp_cvq_exec(struct vvp_dev *d, size_t len);
 int vvp_cvq_set_mac(struct vvp_dev *d, const u8 *mac);
+
+void vvp_relay_init(struct vvp_dev *d);
+void vvp_relay_start(struct vvp_dev *d, u16 idx);
+void vvp_relay_kick(struct vvp_dev *d);
+void vvp_relay_stop(struct vvp_dev *d);
 
 #endif /* _VVP_H */
