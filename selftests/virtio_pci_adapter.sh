@@ -7,7 +7,7 @@
 # talks across a QEMU hub to a peer NIC that stays with virtio-pci, in
 # another network namespace: ping, then a TCP transfer each way checked by
 # SHA-256; the driver's control commands reach the NIC through the
-# adapter's relay.  Provisioning the function cannot honour is refused
+# adapter's relay, on a two-pair function too (host taps) with max_vqp 2.  Provisioning the function cannot honour is refused
 # with its errno and a message; vhost_vdpa refuses it without an IOMMU; unbind,
 # removal and QEMU's device_del under traffic take the device away
 # cleanly; a quirk given by quirks= acts; the function goes back to
@@ -16,7 +16,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 source "$(dirname "$0")/virtio_pci_lib.sh"
 
-for cmd in vdpa jq ip busybox sha256sum; do
+for cmd in vdpa jq ip busybox sha256sum ethtool; do
 	command -v "$cmd" >/dev/null || t_skip_all "$cmd not installed"
 done
 vp_require_nics
@@ -167,6 +167,52 @@ for f in VERSION_1 ACCESS_PLATFORM MRG_RXBUF; do
 done
 relayed pa1 dut1
 t_check "vdpa dev del pa1" vdpa dev del pa1
+
+# --- two queue pairs, a MAC and the relay of MQ --------------------------
+# rxq1_packets DEV: frames virtio_net took from its second receive queue.
+rxq1_packets() {
+	ethtool -S "$1" | awk '$1 == "rx_queue_1_packets:" { print $2 }'
+}
+
+if [ -e "/sys/bus/pci/devices/$VP_MQ" ]; then
+	t_check "two-pair $VP_MQ moves from virtio-pci to $VP_ADAPTER" \
+		vp_bind $VP_MQ $VP_ADAPTER
+	t_eq "five queues offered (two pairs and the control queue)" \
+		"$(jkey "$(vdpa -j mgmtdev show "pci/$VP_MQ")" max_supported_vqs)" 5
+	t_check "vdpa dev add pm0 (mac $MAC, max_vqp 2)" \
+		vdpa dev add name pm0 mgmtdev "pci/$VP_MQ" mac $MAC max_vqp 2
+	if wait_for 10 has_netdev pm0; then
+		dev=$(netdev_of pm0)
+		t_check "pm0: virtio_net negotiated MQ" negotiated pm0 MQ
+		t_eq "pm0: virtio_net uses both pairs" \
+			"$(ethtool -l "$dev" |
+			   awk '/^Current/ { c = 1 } c && /^Combined/ { print $2 }')" 2
+		peer=$(vp_peer_up $VP_MQ_PEER 10.77.2.2/24)
+		no_ipv6 "$dev"
+		ip addr add 10.77.2.1/24 dev "$dev"
+		ip link set "$dev" up
+		t_check "pm0: ping the peer across the host's bridge" \
+			busybox ping -c 3 -W 5 10.77.2.2
+		# 32 connection attempts, 32 source ports: the host's tap
+		# spreads them over the queues QEMU enabled, the second only
+		# after VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2 (relayed).
+		ip netns exec "$VP_NS" bash -c 'for i in $(seq 32); do
+			(exec 3<>/dev/tcp/10.77.2.1/9) 2>/dev/null; done'
+		n=$(rxq1_packets "$dev")
+		t_diag "frames on receive queue 1: $n"
+		t_check "frames arrive on the second pair (the NIC enabled it)" \
+			test "${n:-0}" -gt 0
+		t_check "QEMU: the NIC has the provisioned MAC" \
+			vp_nic_is dut2 main-mac $MAC
+		vp_peer_down "$peer"
+	else
+		t_fail "pm0: virtio_net makes an interface of it"
+	fi
+	t_check "vdpa dev del pm0" vdpa dev del pm0
+	t_check "$VP_MQ goes back to virtio-pci" vp_bind $VP_MQ virtio-pci
+else
+	t_diag "no two-pair function (the host made no taps): skipped"
+fi
 
 # --- vhost_vdpa without an IOMMU ------------------------------------------
 # User-space addresses must never reach the hardware untranslated.

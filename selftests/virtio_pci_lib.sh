@@ -8,6 +8,9 @@ VP_MODERN=0000:00:10.0
 VP_MODERN_PEER=0000:00:11.0
 VP_LEGACY=0000:00:12.0
 VP_LEGACY_PEER=0000:00:13.0
+# Two queue pairs, on host taps: only where the host could make them.
+VP_MQ=0000:00:14.0
+VP_MQ_PEER=0000:00:15.0
 
 # vp_require_nics: skip the test in a VM without the test functions.
 vp_require_nics() {
@@ -107,10 +110,11 @@ vp_cleanup() {
 	for d in /sys/bus/vdpa/devices/*; do
 		[ -e "$d" ] || continue
 		case $(readlink -f "$d") in
-		*/pci*/0000:00:1[0-3].0/*) vdpa dev del "$(basename "$d")" ;;
+		*/pci*/0000:00:1[0-5].0/*) vdpa dev del "$(basename "$d")" ;;
 		esac
 	done
-	for f in $VP_MODERN $VP_LEGACY; do
+	for f in $VP_MODERN $VP_LEGACY $VP_MQ; do
+		[ -e "/sys/bus/pci/devices/$f" ] || continue
 		[ "$(vp_driver_of $f)" = virtio-pci ] || vp_bind $f virtio-pci
 	done
 	ip netns del "$VP_NS" 2>/dev/null

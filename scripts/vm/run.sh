@@ -197,6 +197,39 @@ test_nics=(
 	-device virtio-net-pci,id=peer1,netdev=peer1,addr=13,mac=52:54:00:56:00:13
 )
 
+# And a multi-queue pair: a hub port has one queue, so a two-pair modern
+# virtio-net at 00:14.0 and its peer at 00:15.0 sit on two-queue taps
+# joined by a bridge on the host (one VM at a time: fixed names; a
+# killed run's are replaced).  Left out where the host cannot make taps.
+mq_links_del() {
+	ip link del vvp-mq0 2>/dev/null
+	ip link del vvp-mq1 2>/dev/null
+	ip link del vvp-mqbr 2>/dev/null
+	return 0
+}
+mq_links_add() {
+	local t
+
+	mq_links_del
+	ip link add vvp-mqbr type bridge || return 1
+	for t in vvp-mq0 vvp-mq1; do
+		ip tuntap add dev $t mode tap multi_queue &&
+			ip link set $t master vvp-mqbr &&
+			ip link set $t up || return 1
+	done
+	ip link set vvp-mqbr up
+}
+if mq_links_add 2>/dev/null; then
+	test_nics+=(
+		-netdev tap,id=dut2,ifname=vvp-mq0,script=no,downscript=no,queues=2
+		-device virtio-net-pci,id=dut2,netdev=dut2,addr=14,disable-legacy=on,mq=on,vectors=6,mac=52:54:00:56:00:14
+		-netdev tap,id=peer2,ifname=vvp-mq1,script=no,downscript=no,queues=2
+		-device virtio-net-pci,id=peer2,netdev=peer2,addr=15,mq=on,vectors=6,mac=52:54:00:56:00:15
+	)
+else
+	mq_links_del
+fi
+
 # A test may ask for QEMU monitor commands (hot unplug and plug of the test
 # NICs): it writes one QMP command to /run/vmjob/qmp.req and gets QEMU's
 # answer in /run/vmjob/qmp.ans (selftests/virtio_pci_lib.sh: vp_qmp).
@@ -228,6 +261,7 @@ timeout --foreground -k 10 "$timeout" \
 qemu_rc=${PIPESTATUS[0]}
 kill $qmp_pid 2>/dev/null
 stop_virtiofsd
+mq_links_del
 exec 9>&-
 
 if [ ! -s "$logdir/rc" ]; then

@@ -196,19 +196,28 @@ err:
 	return -ENOMEM;
 }
 
-/* Features, queues, doorbells: what the management device offers. */
-static int vvp_examine(struct vvp *vp)
+/*
+ * QEMU's virtio-net adds the queues of its other pairs only when MQ is
+ * negotiated: before, it has one pair and the control queue.  So the
+ * queues are counted with the function's features written (FEATURES_OK
+ * on a modern one); vvp_examine() resets it after.
+ */
+static void vvp_negotiate_all(struct vvp *vp)
 {
-	u64 hw = vp->tp->get_features(vp);
+	u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	vp->tp->set_status(vp, status);
+	vp->tp->set_features(vp, vp->hw_features);
+	if (vp->tp == &vvp_modern)
+		vp->tp->set_status(vp, status | VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+/* Queues and doorbells, with the function's features written. */
+static int vvp_examine_queues(struct vvp *vp)
+{
 	int ret;
 
-	vp->hw_features = hw;
-	vp->device_id = vp->tp == &vvp_modern ? vp->modern.id.device :
-						vp->legacy.id.device;
-	ret = vp->tp == &vvp_legacy ? vvp_legacy_features(vp, hw) :
-				      vvp_modern_features(vp, hw);
-	if (ret)
-		return ret;
+	vvp_negotiate_all(vp);
 	vp->hw_nvqs = min_t(u16, vp->tp->num_queues(vp), VVP_MAX_VQS);
 	if (vp->device_id == VIRTIO_ID_NET) {
 		ret = vvp_net_queues(vp);
@@ -222,6 +231,24 @@ static int vvp_examine(struct vvp *vp)
 		return ret;
 	}
 	return vvp_map_notify(vp);
+}
+
+/* Features, queues, doorbells: what the management device offers. */
+static int vvp_examine(struct vvp *vp)
+{
+	u64 hw = vp->tp->get_features(vp);
+	int ret;
+
+	vp->hw_features = hw;
+	vp->device_id = vp->tp == &vvp_modern ? vp->modern.id.device :
+						vp->legacy.id.device;
+	ret = vp->tp == &vvp_legacy ? vvp_legacy_features(vp, hw) :
+				      vvp_modern_features(vp, hw);
+	if (ret)
+		return ret;
+	ret = vvp_examine_queues(vp);
+	vvp_hw_reset(vp);
+	return ret;
 }
 
 /* Modern unless quirked legacy; legacy when the modern layout is absent. */

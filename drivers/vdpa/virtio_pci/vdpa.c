@@ -295,8 +295,16 @@ static void vvp_kick_ready(struct vvp_dev *d)
 	}
 }
 
-/* The function must read back 0 after a reset (virtio 1.2, 4.1.4.3.2). */
-static void vvp_hw_reset(struct vvp *vp)
+/**
+ * vvp_hw_reset() - reset the function and wait until it reads back 0
+ * @vp: the function
+ *
+ * The function must read back 0 after a reset (virtio 1.2, 4.1.4.3.2);
+ * one that does not within a second is reported.
+ *
+ * Context: process context; sleeps.
+ */
+void vvp_hw_reset(struct vvp *vp)
 {
 	u8 status;
 

@@ -294,6 +294,7 @@ static inline struct vvp_dev *vdpa_to_vvp(struct vdpa_device *vdpa)
 }
 
 u32 vvp_quirks(struct pci_dev *pdev);
+void vvp_hw_reset(struct vvp *vp);
 int vvp_dev_add(struct vdpa_mgmt_dev *mgmt, const char *name,
 		const struct vdpa_dev_set_config *config);
 void vvp_dev_del(struct vdpa_mgmt_dev *mgmt, struct vdpa_device *vdpa);
