@@ -104,7 +104,7 @@ demo: deps
 
 # Tests that need a VM with an IOMMU get a second one (run.sh --iommu);
 # in the first they skip.
-IOMMU_TESTS := virtio_pci_iommu one_image
+IOMMU_TESTS := virtio_pci_iommu one_image qemu_net
 check_main = $(if $(TESTS),$(filter-out $(IOMMU_TESTS),$(TESTS)),all)
 check_iommu = $(if $(TESTS),$(filter $(IOMMU_TESTS),$(TESTS)),$(IOMMU_TESTS))
 

@@ -10,10 +10,14 @@
 # the MAC change is refused (a veth cannot filter another address).  A
 # fourth NIC is a mediator device with the features Debian's QEMU 7.2 can
 # shadow, behind x-svq=on (the shadow virtqueues live migration needs
-# there): the same frames through QEMU's own rings.  Then QEMU exits,
-# nothing stays pinned, and the device still works.
+# there): the same frames through QEMU's own rings.  A fifth NIC is the
+# virtio-pci adapter on the VM's modern test function, through the
+# platform IOMMU (make check runs this test in its VM with an Intel
+# IOMMU), whose peer function reflects every frame across the QEMU hub.
+# Then QEMU exits, nothing stays pinned, and the device still works.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
+source "$(dirname "$0")/virtio_pci_lib.sh"
 
 RAWLOOP=$TOOLS/bin/rawloop
 KVER=$(uname -r)
@@ -24,7 +28,11 @@ vv_require vdpa qemu-system-x86_64 cpio gzip ldd "$RAWLOOP" "$VV_NET" \
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx ip ||
 	t_skip_all "no busybox with ip (busybox-static)"
 [ -r "/boot/vmlinuz-$KVER" ] || t_skip_all "no /boot/vmlinuz-$KVER"
-trap 'vv_unload; ip netns del qnpeer 2>/dev/null; ip link del qn0 2>/dev/null;
+[ -n "$(ls /sys/class/iommu 2>/dev/null)" ] ||
+	t_skip_all "no IOMMU for the adapter's NIC (make check runs this in a VM with one)"
+vp_require_nics
+trap 'vv_unload; vp_cleanup; modprobe -r $VP_ADAPTER;
+      ip netns del qnpeer 2>/dev/null; ip link del qn0 2>/dev/null;
       ip link del qn2 2>/dev/null; rm -rf "$work"' EXIT
 ulimit -l unlimited
 work=$(mktemp -d)
@@ -127,12 +135,32 @@ svq=$("$TOOLS/bin/simdev-probe" add vvq3 qn2 1 0x30083bbab >&2 &&
 	t_ok "mediator device for x-svq=on ($svq)" ||
 	t_fail "mediator device for x-svq=on"
 
+# The fifth NIC: the adapter; the peer function's interface, promiscuous,
+# sends every frame back out.
+adapter_reflector() {
+	local peer
+
+	modprobe -a $VP_ADAPTER virtio_net sch_ingress cls_matchall act_mirred &&
+	vp_bind $VP_MODERN $VP_ADAPTER &&
+	peer=$(vp_peer_up $VP_MODERN_PEER) &&
+	ip -n "$VP_NS" link set "$peer" promisc on &&
+	tc -n "$VP_NS" qdisc add dev "$peer" clsact &&
+	tc -n "$VP_NS" filter add dev "$peer" ingress matchall \
+		action mirred egress redirect dev "$peer"
+}
+t_check "the modern test function on $VP_ADAPTER, its peer reflecting" \
+	adapter_reflector
+pci=$(vv_add vvq4 "pci/$VP_MODERN") && t_ok "adapter device ($pci)" ||
+	t_fail "adapter device"
+
 # QEMU 7.2 sets its own NIC's MAC through the shadow control queue when
 # it starts the device: the mediator's, or the veth would have to filter.
 boot_guest "$net" "$net2" "$med" \
-	"$svq|x-svq=on|mac=$(cat /sys/class/net/qn2/address)"
-t_eq "guest: all eight rawloop runs succeed" \
-	"$(grep -c 'GUEST-RAWLOOP eth[0-3] rc=0' <<<"$out")" 8
+	"$svq|x-svq=on|mac=$(cat /sys/class/net/qn2/address)" "$pci"
+t_eq "guest: all ten rawloop runs succeed" \
+	"$(grep -c 'GUEST-RAWLOOP eth[0-4] rc=0' <<<"$out")" 10
+t_eq "adapter NIC: both rawloop runs, through the IOMMU and the hub" \
+	"$(grep -c 'GUEST-RAWLOOP eth4 rc=0' <<<"$out")" 2
 guest_saw "guest: rawloop counted 200 intact" "intact 200 "
 guest_saw "guest: rawloop counted 500 intact" "intact 500 "
 guest_saw "guest: ip link set address through the control queue" \
@@ -146,6 +174,7 @@ guest_saw "x-svq=on NIC: refused too, through QEMU's shadow control queue" \
 t_check "delete the mediator device" vdpa dev del vvq2
 t_check "delete the x-svq=on mediator device" vdpa dev del vvq3
 t_check "delete the device with 2 pairs" vdpa dev del vvq1
+t_check "delete the adapter device" vdpa dev del vvq4
 
 t_eq "guest memory unpinned after QEMU exits" "$(vv_pins)" "$pins0"
 t_check "the device works after QEMU" "$VV_NET" -n 1000 "$net"
