@@ -21,6 +21,14 @@
 
 #include "bufs.h"
 
+/*
+ * What a queue keeps between frames: arrays for 64 chains and 256 kvecs
+ * (4.5 KiB).  A frame over more, of many small buffers, grows them for
+ * itself only: up to 256 chains of 256 descriptors would be 1 MiB.
+ */
+#define VDPA_SW_BUFS_KEEP	64
+#define VDPA_SW_BUFS_IOV_KEEP	256
+
 /* Room for @extra more kvecs in @iov. */
 static int vdpa_sw_kiov_reserve(struct vringh_kiov *iov, unsigned int extra)
 {
@@ -32,7 +40,7 @@ static int vdpa_sw_kiov_reserve(struct vringh_kiov *iov, unsigned int extra)
 		return 0;
 	want = max_t(unsigned int, roundup_pow_of_two(want), 8);
 	v = krealloc_array(iov->max_num & VRINGH_IOV_ALLOCATED ? iov->iov : NULL,
-			   want, sizeof(*v), GFP_NOIO);
+			   want, sizeof(*v), GFP_NOIO | __GFP_NOWARN);
 	if (!v)
 		return -ENOMEM;
 	iov->iov = v;
@@ -51,7 +59,7 @@ static int vdpa_sw_bufs_add(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq)
 
 	if (b->n == b->max) {
 		used = krealloc_array(b->used, b->max + 8, sizeof(*used),
-				      GFP_NOIO);
+				      GFP_NOIO | __GFP_NOWARN);
 		if (!used)
 			return -ENOMEM;
 		b->used = used;
@@ -70,11 +78,18 @@ static int vdpa_sw_bufs_add(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq)
 	return 0;
 }
 
-/* Empty @vq->bufs, keeping its arrays. */
+/* Empty @vq->bufs, keeping its arrays up to their usual size. */
 static void vdpa_sw_bufs_clear(struct vdpa_sw_bufs *b)
 {
 	b->n = 0;
 	b->room = 0;
+	if (b->max > VDPA_SW_BUFS_KEEP) {
+		kfree(b->used);
+		b->used = NULL;
+		b->max = 0;
+	}
+	if ((b->iov.max_num & ~VRINGH_IOV_ALLOCATED) > VDPA_SW_BUFS_IOV_KEEP)
+		vringh_kiov_cleanup(&b->iov);
 	b->iov.i = 0;
 	b->iov.used = 0;
 	b->iov.consumed = 0;
@@ -185,9 +200,9 @@ int vdpa_sw_vq_put_bufs(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 		b->used[i].len = cpu_to_vdpa_sw32(sim, part);
 		len -= part;
 	}
-	vdpa_sw_bufs_clear(b);
 	ret = vringh_complete_multi_iotlb_cached(&vq->vring, &vq->xlc, b->used,
 						 n);
+	vdpa_sw_bufs_clear(b);
 	if (ret < 0)
 		return ret;
 	vq->stats.completed_desc += n;

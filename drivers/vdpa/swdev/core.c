@@ -19,11 +19,13 @@
  * sim->lock held for reading, and every change of its IOTLBs by a vDPA
  * operation (set_map, dma_map, dma_unmap, reset) holds sim->lock for
  * writing: once a map operation returns, no copy uses the translation it
- * replaced.  iommu_lock, which vringh takes around each lookup, is held
- * there only to swap in a tree built beforehand or to delete entries:
- * nothing is allocated under it.  The DMA API's changes (maps.c) take only
- * iommu_lock, and allocate one entry under it: a kernel driver maps in
- * atomic context, and unmaps only what the device returned.
+ * replaced.  iommu_lock, which vringh takes around each lookup and the
+ * debugfs view around its walk, is held there only to swap in a tree
+ * built beforehand, to delete entries or to add one (dma_map): at most one
+ * entry is allocated under it (GFP_ATOMIC, inside vhost_iotlb).  The DMA
+ * API's changes (maps.c) take only iommu_lock, and add one entry the same
+ * way: a kernel driver maps in atomic context, and unmaps only what the
+ * device returned.
  */
 
 #include <linux/dma-mapping.h>
@@ -1177,6 +1179,7 @@ static int vdpa_sw_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 {
 	struct vdpa_sw *sim = vdpa_to_sim(vdpa);
 	u64 last = iova + size - 1;
+	unsigned long flags;
 	int ret;
 
 	if (asid >= sim->dev_attr.nas || !size || last < iova ||
@@ -1184,17 +1187,15 @@ static int vdpa_sw_dma_map(struct vdpa_device *vdpa, unsigned int asid,
 		return -EINVAL;
 	asid = array_index_nospec(asid, sim->dev_attr.nas);
 
-	/*
-	 * sim->lock excludes every translation of this device (they all run
-	 * in its datapath), so the entry is added without iommu_lock: no
-	 * allocation under the spinlock.
-	 */
+	/* iommu_lock too: the debugfs view walks the tree under it alone. */
 	down_write(&sim->lock);
+	spin_lock_irqsave(&sim->iommu_lock, flags);
 	if (vhost_iotlb_itree_first(&sim->iommu[asid], iova, last))
 		ret = -EEXIST;
 	else
 		ret = vhost_iotlb_add_range_ctx(&sim->iommu[asid], iova, last,
 						pa, perm, opaque);
+	spin_unlock_irqrestore(&sim->iommu_lock, flags);
 	up_write(&sim->lock);
 	return ret;
 }
