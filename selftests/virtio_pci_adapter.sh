@@ -271,21 +271,26 @@ gone pa1 $flood
 t_check "a rescan finds it again" bash -c "echo 1 >/sys/bus/pci/rescan"
 t_check "with virtio-pci" wait_for 10 vp_has_driver $VP_LEGACY virtio-pci
 
-# The same as a real hot unplug: QEMU's device_del, ACPI eject.
-t_check "$VP_LEGACY back to $VP_ADAPTER" vp_bind $VP_LEGACY $VP_ADAPTER
-t_check "vdpa dev add pa1 for the hot unplug" \
-	vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
-t_check "pa1 floods the peer" flood pa1 $VP_LEGACY_PEER 10.77.1
-t_check "QEMU: device_del dut1 under traffic" \
-	vp_qmp '{"execute":"device_del","arguments":{"id":"dut1"}}'
-t_check "the function leaves the guest" wait_for 60 vp_gone $VP_LEGACY
-gone pa1 $flood
-t_check "QEMU: device_add dut1" vp_qmp '{"execute":"device_add",
-	"arguments":{"driver":"virtio-net-pci","id":"dut1","netdev":"dut1",
-	"addr":"0x12","disable-modern":true,"ctrl_mac_addr":false,
-	"mac":"52:54:00:56:00:12"}}'
-t_check "it comes back, with virtio-pci" \
-	wait_for 60 vp_has_driver $VP_LEGACY virtio-pci
+# The same as a real hot unplug: QEMU's device_del, ACPI eject (which
+# needs ACPI's interrupt: make check-debug boots with acpi=noirq).
+if grep -qw acpi=noirq /proc/cmdline; then
+	t_diag "acpi=noirq: no ACPI eject, QEMU's device_del skipped"
+else
+	t_check "$VP_LEGACY back to $VP_ADAPTER" vp_bind $VP_LEGACY $VP_ADAPTER
+	t_check "vdpa dev add pa1 for the hot unplug" \
+		vdpa dev add name pa1 mgmtdev "pci/$VP_LEGACY"
+	t_check "pa1 floods the peer" flood pa1 $VP_LEGACY_PEER 10.77.1
+	t_check "QEMU: device_del dut1 under traffic" \
+		vp_qmp '{"execute":"device_del","arguments":{"id":"dut1"}}'
+	t_check "the function leaves the guest" wait_for 60 vp_gone $VP_LEGACY
+	gone pa1 $flood
+	t_check "QEMU: device_add dut1" vp_qmp '{"execute":"device_add",
+		"arguments":{"driver":"virtio-net-pci","id":"dut1",
+		"netdev":"dut1","addr":"0x12","disable-modern":true,
+		"ctrl_mac_addr":false,"mac":"52:54:00:56:00:12"}}'
+	t_check "it comes back, with virtio-pci" \
+		wait_for 60 vp_has_driver $VP_LEGACY virtio-pci
+fi
 
 # --- quirks= --------------------------------------------------------------
 t_check "back to virtio-pci" vp_bind $VP_MODERN virtio-pci
