@@ -53,7 +53,7 @@ run_target() {
 	local name=$1 out rc inputs t0 t1 mark
 	shift
 	out=/tmp/fuzz-$name.out
-	mark=$(dmesg | wc -l)
+	mark=$(kmsg_mark)
 	t0=$(date +%s)
 	timeout -k 10 $((secs + 120)) "$@" -s "$seed" -t "$secs" \
 		-o "$statedir/fuzz-$name.state" >"$out" 2>"$out.err"
@@ -61,7 +61,7 @@ run_target() {
 	t1=$(date +%s)
 	cat "$out"
 	[ "$rc" -eq 124 ] && echo "fuzz: $name did not stop in time"
-	if dmesg | tail -n +$((mark + 1)) >/tmp/fuzz-dmesg &&
+	if kmsg_since "$mark" >/tmp/fuzz-dmesg &&
 	   ! scripts/vm/kcheck.sh /tmp/fuzz-dmesg; then
 		echo "fuzz: kernel report during $name (state: $(cat "$statedir/fuzz-$name.state" 2>/dev/null))"
 		[ "$rc" -eq 0 ] && rc=1

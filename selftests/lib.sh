@@ -19,6 +19,18 @@ wait_for() {
 	done
 }
 
+# kmsg_mark: the time of the kernel log's last message (seconds since
+# boot), for kmsg_since.  A count of dmesg lines is no mark: the log is a
+# ring that drops its oldest lines once full (seen late in a full suite).
+kmsg_mark() {
+	dmesg | awk -F'[][]' '{ t = $2 } END { gsub(/ /, "", t); print t == "" ? 0 : t }'
+}
+
+# kmsg_since MARK: the kernel log's messages after kmsg_mark gave MARK.
+kmsg_since() {
+	dmesg | awk -F'[][]' -v m="$1" '$2 + 0 > m + 0'
+}
+
 # child_of VDPA_DEV CLASS: the CLASS (net, block) device that the virtio
 # driver created on top of a vDPA device.  virtio_vdpa hangs the virtio
 # device on the vDPA device's DMA device: the vDPA device itself for a

@@ -8,6 +8,7 @@
 # empty.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+source selftests/lib.sh
 
 if ! make -s modules_install >/tmp/install.log 2>&1; then
 	cat /tmp/install.log
@@ -41,7 +42,7 @@ for t in "${tests[@]}"; do
 	[ -x "$t" ] || t=selftests/${t%.sh}.sh
 	n=$((n + 1))
 	name=$(basename "$t" .sh)
-	mark=$(dmesg | wc -l)
+	mark=$(kmsg_mark)
 	echo "# === $name"
 	start=$SECONDS
 	out=$(timeout "$limit" "$t" 2>&1)
@@ -52,7 +53,7 @@ for t in "${tests[@]}"; do
 	nok=$(printf '%s\n' "$out" | grep -c '^not ok ')
 	passed=$((passed + ok))
 	failed=$((failed + nok))
-	if dmesg | tail -n +$((mark + 1)) >/tmp/dmesg.test &&
+	if kmsg_since "$mark" >/tmp/dmesg.test &&
 	   ! "$top/scripts/vm/kcheck.sh" /tmp/dmesg.test >/tmp/kcheck.out; then
 		sed 's/^/# /' /tmp/kcheck.out
 		failed=$((failed + 1))

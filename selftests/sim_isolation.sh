@@ -31,9 +31,14 @@ cleanup() {
 trap cleanup EXIT
 
 # Kernel log lines since the mark that are more than a ratelimited error.
-mark=$(dmesg | wc -l)
+mark=$(kmsg_mark)
 dmesg_since() {
-	dmesg | tail -n +$((mark + 1))
+	kmsg_since "$mark"
+}
+
+# logged_since MARK PATTERN: a kernel message after MARK matches PATTERN.
+logged_since() {
+	kmsg_since "$1" | grep -qE -- "$2"
 }
 
 # --- vhost-vdpa: a malicious ring writer -----------------------------------
@@ -65,8 +70,8 @@ t_check "TX buffers moved every 4 frames in flight: every frame intact" \
 t_check "read-only used ring: NEEDS_RESET and an idle datapath thread" \
 	"$PROBE" roused "$NODE" "vdpa-sw-$DEVNAME"
 t_check "the fault names device, queue and address" \
-	bash -c "dmesg | tail -n +$((mark + 1)) | grep -E \
-		'$DEVNAME: virtqueue [0-9]+: used ring at iova 0x[0-9a-f]+ not reachable'"
+	logged_since "$mark" \
+		"$DEVNAME: virtqueue [0-9]+: used ring at iova 0x[0-9a-f]+ not reachable"
 t_check "the device works again after a reset" "$VV_NET" -Q -n 200 "$NODE"
 
 # DPDK 22.11's default IOVA mode as root maps physical addresses but puts
@@ -100,11 +105,11 @@ elif ! { ulimit -l unlimited && vv_hugepages; }; then
 	t_diag "no huge pages: DPDK IOVA mode hint not checked"
 else
 	hugepages=1
-	mark2=$(dmesg | wc -l)
+	mark2=$(kmsg_mark)
 	t_check "testpmd without --iova-mode starts" testpmd_pa
 	t_check "the fault says --iova-mode=va is needed" \
-		bash -c "dmesg | tail -n +$((mark2 + 1)) | grep -E \
-			'$DEVNAME: virtqueue [0-9]+: .* not reachable .*--iova-mode=va'"
+		logged_since "$mark2" \
+			"$DEVNAME: virtqueue [0-9]+: .* not reachable .*--iova-mode=va"
 	echo 0 >/proc/sys/vm/nr_hugepages
 	hugepages=
 fi

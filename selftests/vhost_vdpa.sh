@@ -28,9 +28,9 @@ t_diag "ioctl edge cases on $blk (blk)"
 vv_tap "$VV_IOCTL" edge "$blk"
 
 t_diag "RLIMIT_MEMLOCK of 4 MiB"
-mark=$(dmesg | wc -l)
+mark=$(kmsg_mark)
 vv_tap prlimit --memlock=4194304:4194304 "$VV_IOCTL" memlock "$net"
-dmesg | tail -n +$((mark + 1)) | grep -q "RLIMIT_MEMLOCK" &&
+kmsg_since "$mark" | grep -q "RLIMIT_MEMLOCK" &&
 	t_ok "the memlock refusal is logged, naming RLIMIT_MEMLOCK" ||
 	t_fail "the memlock refusal is logged, naming RLIMIT_MEMLOCK"
 

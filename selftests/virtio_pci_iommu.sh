@@ -93,6 +93,40 @@ else
 	t_fail "virtio_net makes an interface of pr0"
 fi
 t_check "vdpa dev del pr0" vdpa dev del pr0
+
+# A function that bypasses the IOMMU (no ACCESS_PLATFORM: the two-pair
+# one, on host taps where the host could make them) in a translating
+# domain: virtio_vdpa gives it physical addresses, and so must the relay
+# and the adapter's own control queue.
+if [ -e "/sys/bus/pci/devices/$VP_MQ" ]; then
+	group=$(basename "$(readlink "/sys/bus/pci/devices/$VP_MQ/iommu_group")")
+	t_check "$VP_MQ's IOMMU group translates the kernel's DMA (type DMA)" \
+		bash -c "echo $VP_MQ >/sys/bus/pci/devices/$VP_MQ/driver/unbind &&
+			 echo DMA >/sys/kernel/iommu_groups/$group/type"
+	t_check "$VP_MQ (no ACCESS_PLATFORM) moves to $VP_ADAPTER" \
+		vp_bind $VP_MQ $VP_ADAPTER
+	t_check "vdpa dev add pb0 (mac $MAC)" \
+		vdpa dev add name pb0 mgmtdev "pci/$VP_MQ" mac $MAC
+	if wait_for 10 netdev_of pb0; then
+		dev=$(netdev_of pb0)
+		peer2=$(vp_peer_up $VP_MQ_PEER 10.78.2.2/24)
+		no_ipv6 "$dev"
+		ip addr add 10.78.2.1/24 dev "$dev"
+		ip link set "$dev" up
+		t_check "pb0's $dev pings the peer" \
+			busybox ping -c 3 -W 5 10.78.2.2
+		t_check "QEMU: the NIC has the provisioned MAC" \
+			vp_nic_is dut2 main-mac $MAC
+		ip link set "$dev" promisc on
+		t_check "promiscuous mode reaches the NIC (relayed)" \
+			wait_for 5 vp_nic_is dut2 promiscuous true
+		vp_peer_down "$peer2"
+	else
+		t_fail "virtio_net makes an interface of pb0"
+	fi
+	t_check "vdpa dev del pb0" vdpa dev del pb0
+	vp_bind $VP_MQ virtio-pci
+fi
 modprobe -r virtio_vdpa
 
 t_check "$VP_MODERN back to virtio-pci" vp_bind $VP_MODERN virtio-pci

@@ -10,8 +10,13 @@
  * function needs it), one command at a time, polled: callers sleep, and
  * the device's relay lock or its start serializes them.  In a vhost_vdpa
  * user's IOMMU domain the function cannot reach the kernel's DMA
- * addresses: the ring is mapped there too, in a window at the top of the
- * domain's aperture that vvp_cvq_iova_range() keeps from the user.
+ * addresses: the ring is mapped there too, in a window at the top of what
+ * the function can address, which vvp_cvq_iova_range() keeps from the
+ * user.  The user's buffers could still point the function there, so only
+ * the used ring and the answer are writable in the window.
+ *
+ * Layout, in pages: descriptors and available ring (read-only in the
+ * window), used ring and answer (writable), command (read-only).
  */
 
 #include <linux/delay.h>
@@ -19,7 +24,6 @@
 #include <linux/etherdevice.h>
 #include <linux/iommu.h>
 #include <linux/sizes.h>
-#include <linux/vmalloc.h>
 #include <linux/virtio_ring.h>
 #include <uapi/linux/virtio_net.h>
 
@@ -36,23 +40,35 @@
 #define VVP_LE32(x)	((__force __virtio32)cpu_to_le32(x))
 #define VVP_LE64(x)	((__force __virtio64)cpu_to_le64(x))
 
-static size_t vvp_cvq_cmd_offset(u16 num)
+/* The used ring: after the descriptors and the available ring, aligned. */
+static size_t vvp_cvq_used_offset(u16 num)
 {
-	return ALIGN(vring_size(num, VIRTIO_PCI_VRING_ALIGN), SMP_CACHE_BYTES);
+	return ALIGN(num * sizeof(struct vring_desc) +
+		     sizeof(__virtio16) * (3 + num), VIRTIO_PCI_VRING_ALIGN);
 }
 
-/* Where the function's answer lands: after the largest command. */
+/* The function's answer, right after the used ring. */
 static size_t vvp_cvq_ack_offset(u16 num)
 {
-	return vvp_cvq_cmd_offset(num) + VVP_CVQ_CMD_MAX;
+	return vring_size(num, VIRTIO_PCI_VRING_ALIGN);
 }
 
-/* The window's first IOVA in @domain. */
-static u64 vvp_cvq_window(struct iommu_domain *domain)
+static size_t vvp_cvq_cmd_offset(u16 num)
+{
+	return PAGE_ALIGN(vvp_cvq_ack_offset(num) + 1);
+}
+
+/*
+ * The window's first IOVA in @domain: at the top of its aperture, below
+ * 2^44 for a legacy function (a 32-bit page frame number).
+ */
+static u64 vvp_cvq_window(struct vvp *vp, struct iommu_domain *domain)
 {
 	u64 end = domain->geometry.force_aperture ?
 		  domain->geometry.aperture_end : U64_MAX;
 
+	if (vp->tp == &vvp_legacy)
+		end = min_t(u64, end, BIT_ULL(32 + VIRTIO_PCI_QUEUE_ADDR_SHIFT) - 1);
 	return (end - VVP_CVQ_WINDOW + 1) & ~(u64)(VVP_CVQ_WINDOW - 1);
 }
 
@@ -61,8 +77,9 @@ static u64 vvp_cvq_window(struct iommu_domain *domain)
  * @d: the device
  *
  * Context: any context.
- * Return: the domain's aperture without the control queue's window in a
- * user's IOMMU domain, else everything.
+ * Return: in a user's IOMMU domain its aperture, without the control
+ * queue's window when the adapter needs it there (a provisioned MAC);
+ * else everything.
  */
 struct vdpa_iova_range vvp_cvq_iova_range(struct vvp_dev *d)
 {
@@ -72,9 +89,12 @@ struct vdpa_iova_range vvp_cvq_iova_range(struct vvp_dev *d)
 	domain = iommu_get_domain_for_dev(&d->vp->pdev->dev);
 	if (!domain || domain->type != IOMMU_DOMAIN_UNMANAGED)
 		return range;
-	if (domain->geometry.force_aperture)
+	if (domain->geometry.force_aperture) {
 		range.first = domain->geometry.aperture_start;
-	range.last = vvp_cvq_window(domain) - 1;
+		range.last = domain->geometry.aperture_end;
+	}
+	if (vvp_owns_cvq(d))
+		range.last = vvp_cvq_window(d->vp, domain) - 1;
 	return range;
 }
 
@@ -89,8 +109,8 @@ void vvp_cvq_free(struct vvp_dev *d)
 	struct vvp_cvq *cvq = &d->cvq;
 
 	if (cvq->ring)
-		dma_free_coherent(&d->vp->pdev->dev, cvq->size, cvq->ring,
-				  cvq->ring_dma);
+		dma_free_attrs(&d->vp->pdev->dev, cvq->size, cvq->ring,
+			       cvq->ring_dma, DMA_ATTR_FORCE_CONTIGUOUS);
 	cvq->ring = NULL;
 }
 
@@ -114,34 +134,36 @@ static int vvp_cvq_alloc(struct vvp_dev *d)
 		return 0;
 	vvp_cvq_free(d);
 	cvq->num = num;
-	cvq->size = PAGE_ALIGN(vvp_cvq_ack_offset(num) + 1);
+	cvq->size = vvp_cvq_cmd_offset(num) + PAGE_ALIGN(VVP_CVQ_CMD_MAX);
 	if (cvq->size > VVP_CVQ_WINDOW)
 		return -E2BIG;
-	cvq->ring = dma_alloc_coherent(&vp->pdev->dev, cvq->size,
-				       &cvq->ring_dma, GFP_KERNEL);
+	/* Contiguous: a function that bypasses the IOMMU gets its address. */
+	cvq->ring = dma_alloc_attrs(&vp->pdev->dev, cvq->size, &cvq->ring_dma,
+				    GFP_KERNEL, DMA_ATTR_FORCE_CONTIGUOUS);
 	return cvq->ring ? 0 : -ENOMEM;
 }
 
-/* The ring's pages in the user's domain, at the window. */
+/* The ring in the user's domain, at the window; see the layout above. */
 static int vvp_cvq_map_user(struct vvp_dev *d, struct iommu_domain *domain)
 {
+	const int ro = IOMMU_READ | IOMMU_CACHE, rw = ro | IOMMU_WRITE;
 	struct vvp_cvq *cvq = &d->cvq;
-	u64 iova = vvp_cvq_window(domain);
-	struct page *page;
-	size_t off;
+	u64 iova = vvp_cvq_window(d->vp, domain);
+	phys_addr_t pa = virt_to_phys(cvq->ring);
+	size_t used = vvp_cvq_used_offset(cvq->num);
+	size_t cmd = vvp_cvq_cmd_offset(cvq->num);
 	int ret;
 
-	for (off = 0; off < cvq->size; off += PAGE_SIZE) {
-		page = is_vmalloc_addr(cvq->ring + off) ?
-		       vmalloc_to_page(cvq->ring + off) :
-		       virt_to_page(cvq->ring + off);
-		ret = iommu_map(domain, iova + off, page_to_phys(page),
-				PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
-		if (ret) {
-			if (off)
-				iommu_unmap(domain, iova, off);
-			return ret;
-		}
+	ret = iommu_map(domain, iova, pa, used, ro);
+	if (ret)
+		return ret;
+	ret = iommu_map(domain, iova + used, pa + used, cmd - used, rw);
+	if (!ret)
+		ret = iommu_map(domain, iova + cmd, pa + cmd, cvq->size - cmd,
+				ro);
+	if (ret) {
+		iommu_unmap(domain, iova, cvq->size);
+		return ret;
 	}
 	cvq->domain = domain;
 	cvq->base = iova;
@@ -187,7 +209,8 @@ int vvp_cvq_setup(struct vvp_dev *d)
 	if (ret)
 		return ret;
 	memset(cvq->ring, 0, cvq->size);
-	cvq->base = cvq->ring_dma;
+	cvq->base = vvp_bypasses_iommu(vp) ? virt_to_phys(cvq->ring) :
+					     cvq->ring_dma;
 	domain = iommu_get_domain_for_dev(&vp->pdev->dev);
 	if (domain && domain->type == IOMMU_DOMAIN_UNMANAGED) {
 		ret = vvp_cvq_map_user(d, domain);

@@ -199,15 +199,17 @@ err:
 /*
  * QEMU's virtio-net adds the queues of its other pairs only when MQ is
  * negotiated: before, it has one pair and the control queue.  So the
- * queues are counted with the function's features written (FEATURES_OK
- * on a modern one); vvp_examine() resets it after.
+ * queues are counted with the features a driver could take written
+ * (FEATURES_OK on a modern one); vvp_examine() resets it after.
  */
 static void vvp_negotiate_all(struct vvp *vp)
 {
 	u8 status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 
 	vp->tp->set_status(vp, status);
-	vp->tp->set_features(vp, vp->hw_features);
+	/* What a driver could take: no legacy-only bit (BAD_FEATURE...). */
+	vp->tp->set_features(vp, (vp->features & ~vp->virt_features) |
+			     vp->hw_extra_features);
 	if (vp->tp == &vvp_modern)
 		vp->tp->set_status(vp, status | VIRTIO_CONFIG_S_FEATURES_OK);
 }

@@ -10,8 +10,9 @@
  * (cvq.c), and completes it with the function's answer.
  *
  * The driver's ring is in the function's DMA address space.  The CPU
- * reaches it through the IOMMU's translation when the domain translates,
- * else through the direct mapping: it sees what the function would.
+ * reaches it through the IOMMU's translation when the domain translates
+ * and the function uses it, else through the direct mapping: it sees what
+ * the function would.
  * Kernel drivers only: a vhost_vdpa user's domain tells nothing of what
  * the user allowed the device to write, so there the control queue is
  * the function's own or none (vdpa.c, vvp_cvq_mode()).
@@ -35,6 +36,7 @@ static int vvp_relay_access(struct vvp_dev *d, u64 addr, void *buf,
 {
 	struct device *dev = &d->vp->pdev->dev;
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	bool phys = vvp_bypasses_iommu(d->vp);
 	phys_addr_t pa;
 	size_t n;
 	void *va;
@@ -43,7 +45,9 @@ static int vvp_relay_access(struct vvp_dev *d, u64 addr, void *buf,
 		return -EFAULT;
 	while (len) {
 		n = min_t(size_t, len, PAGE_SIZE - offset_in_page(addr));
-		if (domain && domain->type != IOMMU_DOMAIN_IDENTITY)
+		if (phys)
+			pa = addr;
+		else if (domain && domain->type != IOMMU_DOMAIN_IDENTITY)
 			pa = iommu_iova_to_phys(domain, addr);
 		else
 			pa = dma_to_phys(dev, addr);
@@ -83,12 +87,14 @@ static int vvp_relay_write16(struct vvp_dev *d, u64 addr, u16 val)
  * @head: its chain's first descriptor
  * @len: bytes read into vvp_cvq_buf(), header included
  * @ack: where the driver wants the answer
+ * @has_ack: @ack is set (a writable descriptor came)
  * @too_long: it did not fit; answered VIRTIO_NET_ERR unread
  */
 struct vvp_relay_cmd {
 	u16 head;
 	size_t len;
 	u64 ack;
+	bool has_ack;
 	bool too_long;
 };
 
@@ -110,7 +116,7 @@ static int vvp_relay_read_cmd(struct vvp_dev *d, struct vvp_vq *vq,
 	int ret;
 
 	cmd->len = 0;
-	cmd->ack = 0;
+	cmd->has_ack = false;
 	cmd->too_long = false;
 	for (;;) {
 		if (i >= max || ++seen > max)
@@ -132,11 +138,13 @@ static int vvp_relay_read_cmd(struct vvp_dev *d, struct vvp_vq *vq,
 			continue;
 		}
 		if (flags & VRING_DESC_F_WRITE) {
-			if (!cmd->ack && len)
+			if (!cmd->has_ack && len) {
 				cmd->ack = le64_to_cpu((__force __le64)desc.addr);
-		} else if (cmd->ack) {
+				cmd->has_ack = true;
+			}
+		} else if (cmd->has_ack) {
 			return -EINVAL;
-		} else if (cmd->len + len > VVP_CVQ_CMD_MAX) {
+		} else if (len > VVP_CVQ_CMD_MAX - cmd->len) {
 			cmd->too_long = true;
 		} else if (!cmd->too_long) {
 			ret = vvp_relay_access(d,
@@ -150,7 +158,7 @@ static int vvp_relay_read_cmd(struct vvp_dev *d, struct vvp_vq *vq,
 			break;
 		i = le16_to_cpu((__force __le16)desc.next);
 	}
-	return cmd->ack ? 0 : -EINVAL;
+	return cmd->has_ack ? 0 : -EINVAL;
 }
 
 /* What the device answers, from the function or in its place. */
@@ -183,7 +191,7 @@ static u8 vvp_relay_exec(struct vvp_dev *d, struct vvp_relay_cmd *cmd)
 	return ret;
 }
 
-/* Put @cmd in the used ring and publish it; then where kicks resume. */
+/* Put @cmd in the used ring and publish it. */
 static int vvp_relay_complete(struct vvp_dev *d, struct vvp_vq *vq,
 			      struct vvp_relay_cmd *cmd)
 {
@@ -201,12 +209,29 @@ static int vvp_relay_complete(struct vvp_dev *d, struct vvp_vq *vq,
 		return ret;
 	/* The element before the index that publishes it. */
 	smp_wmb();
-	ret = vvp_relay_write16(d, used + 2, ++r->used_idx);
-	if (ret || !(d->driver_features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX)))
+	return vvp_relay_write16(d, used + 2, ++r->used_idx);
+}
+
+/*
+ * The ring looked empty: with EVENT_IDX, ask for a kick at the next
+ * command (avail_event), then look again, as the driver publishes its
+ * index before it reads ours.  1 if a command came meanwhile.
+ */
+static int vvp_relay_rearm(struct vvp_dev *d, struct vvp_vq *vq)
+{
+	u16 last = d->relay.last_avail, avail;
+	int ret;
+
+	if (!(d->driver_features & BIT_ULL(VIRTIO_RING_F_EVENT_IDX)))
+		return 0;
+	ret = vvp_relay_write16(d, vq->device + 4 +
+				vq->num * sizeof(struct vring_used_elem), last);
+	if (ret)
 		return ret;
-	/* avail_event: with EVENT_IDX, the driver kicks for the next one. */
-	return vvp_relay_write16(d, used + 4 + vq->num * sizeof(elem),
-				 r->last_avail);
+	/* avail_event before the index: pairs with the driver's barrier. */
+	smp_mb();
+	ret = vvp_relay_read16(d, vq->driver + 2, &avail);
+	return ret ? ret : avail != last;
 }
 
 static void vvp_relay_signal(struct vvp_vq *vq)
@@ -257,12 +282,19 @@ static void vvp_relay_work(struct work_struct *work)
 {
 	struct vvp_relay *r = container_of(work, struct vvp_relay, work);
 	struct vvp_dev *d = container_of(r, struct vvp_dev, relay);
-	struct vvp_vq *vq = &d->vqs[r->idx];
+	struct vvp_vq *vq;
 	int ret = 0;
 
 	mutex_lock(&r->lock);
-	while (r->on && vq->ready && (ret = vvp_relay_one(d, vq)) > 0)
+	vq = &d->vqs[r->idx];
+	while (r->on && vq->ready) {
+		ret = vvp_relay_one(d, vq);
+		if (!ret)
+			ret = vvp_relay_rearm(d, vq);
+		if (ret <= 0)
+			break;
 		cond_resched();
+	}
 	if (ret < 0) {
 		dev_warn_ratelimited(&d->vdpa.dev, "control queue %u: a bad ring or command (%d): the device needs a reset\n",
 				     r->idx, ret);

@@ -33,12 +33,6 @@ static bool vvp_is_net(const struct vvp *vp)
 	return vp->device_id == VIRTIO_ID_NET;
 }
 
-/* A provisioned MAC: the adapter sets it through the control queue. */
-static bool vvp_owns_cvq(const struct vvp_dev *d)
-{
-	return d->hw_features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ);
-}
-
 /* The function is in an IOMMU domain of a vhost_vdpa user. */
 static bool vvp_in_user_domain(struct vvp *vp)
 {
@@ -58,6 +52,24 @@ static u16 vvp_driver_cvq(struct vvp_dev *d)
 static bool vvp_is_relayed(struct vvp_dev *d, u16 idx)
 {
 	return d->cvq_mode == VVP_CVQ_RELAY && idx == vvp_driver_cvq(d);
+}
+
+/*
+ * Queue @idx of the function is the driver's to use: a data queue of the
+ * pairs the features give it, or its control queue when it is the
+ * function's own.  Any other slot (the control queue the adapter keeps,
+ * queues of pairs not negotiated) never reaches the function.
+ */
+static bool vvp_hw_vq_usable(struct vvp_dev *d, u16 idx)
+{
+	u64 f = d->driver_features;
+	u16 pairs;
+
+	if (!vvp_is_net(d->vp))
+		return idx < d->nvqs;
+	pairs = f & BIT_ULL(VIRTIO_NET_F_MQ) ? d->max_vqp : 1;
+	return idx < 2 * pairs ||
+	       (d->cvq_mode == VVP_CVQ_PASS && idx == vvp_driver_cvq(d));
 }
 
 /* The function's index of the driver's queue @idx. */
@@ -92,10 +104,8 @@ static u64 vvp_offered(struct vvp_dev *d, enum vvp_cvq_mode mode)
 	case VVP_CVQ_NONE:
 		return vvp_is_net(d->vp) ? d->features & ~VVP_NET_CVQ_FEATURES :
 					   d->features;
-	case VVP_CVQ_RELAY:
-		/* The relay reads split rings only. */
-		return d->features & ~BIT_ULL(VIRTIO_F_RING_PACKED);
 	default:
+		/* No RING_PACKED is passed: the relay reads split rings. */
 		return d->features;
 	}
 }
@@ -248,8 +258,7 @@ static int vvp_user_domain_ok(struct vvp_dev *d)
 {
 	struct vvp *vp = d->vp;
 
-	if (vvp_in_user_domain(vp) && vp->tp == &vvp_modern &&
-	    !(vp->hw_features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
+	if (vvp_in_user_domain(vp) && vvp_bypasses_iommu(vp)) {
 		dev_warn(&d->vdpa.dev, "the function bypasses the IOMMU (no ACCESS_PLATFORM): not for a vhost_vdpa user\n");
 		return -EPERM;
 	}
@@ -273,7 +282,7 @@ static int vvp_start(struct vvp_dev *d)
 	}
 	ret = vp->tp->config_vector(vp, 0);
 	for (i = 0; !ret && i < d->nvqs; i++)
-		if (d->vqs[i].ready && !vvp_is_relayed(d, i))
+		if (d->vqs[i].ready && vvp_hw_vq_usable(d, i))
 			ret = vvp_setup_vq(d, i);
 	if (!ret && (vvp_owns_cvq(d) || d->cvq_mode == VVP_CVQ_RELAY))
 		ret = vvp_cvq_setup(d);
@@ -288,7 +297,7 @@ static void vvp_kick_ready(struct vvp_dev *d)
 	u16 i, hw;
 
 	for (i = 0; i < d->nvqs; i++) {
-		if (!d->vqs[i].ready || vvp_is_relayed(d, i))
+		if (!d->vqs[i].ready || !vvp_hw_vq_usable(d, i))
 			continue;
 		hw = vvp_hw_index(d, i);
 		iowrite16(hw, d->vp->notify[hw]);
@@ -446,7 +455,7 @@ static void vvp_kick_vq(struct vdpa_device *vdpa, u16 idx)
 		return;
 	if (vvp_is_relayed(d, idx))
 		vvp_relay_kick(d);
-	else
+	else if (vvp_hw_vq_usable(d, idx))
 		iowrite16(hw, d->vp->notify[hw]);
 }
 
@@ -468,7 +477,7 @@ static void vvp_set_vq_ready(struct vdpa_device *vdpa, u16 idx, bool ready)
 	struct vvp_vq *vq = &d->vqs[idx];
 
 	if (ready && !vq->ready && (d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !vvp_is_relayed(d, idx) && vvp_setup_vq(d, idx))
+	    vvp_hw_vq_usable(d, idx) && vvp_setup_vq(d, idx))
 		d->failed = true;
 	vq->ready = ready;
 	if (vvp_is_relayed(d, idx) && (d->status & VIRTIO_CONFIG_S_DRIVER_OK))
@@ -502,7 +511,7 @@ vvp_get_vq_notification(struct vdpa_device *vdpa, u16 idx)
 	struct vvp_dev *d = vdpa_to_vvp(vdpa);
 	struct vdpa_notification_area area = { };
 
-	if (d->vp->page_per_vq && !vvp_is_relayed(d, idx)) {
+	if (d->vp->page_per_vq && vvp_hw_vq_usable(d, idx)) {
 		area.addr = d->vp->notify_pa[vvp_hw_index(d, idx)];
 		area.size = PAGE_SIZE;
 	}

@@ -293,6 +293,19 @@ static inline struct vvp_dev *vdpa_to_vvp(struct vdpa_device *vdpa)
 	return container_of(vdpa, struct vvp_dev, vdpa);
 }
 
+/* A provisioned MAC: the adapter sets it through the control queue. */
+static inline bool vvp_owns_cvq(const struct vvp_dev *d)
+{
+	return d->hw_features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ);
+}
+
+/* A modern function without ACCESS_PLATFORM: its DMA bypasses the IOMMU. */
+static inline bool vvp_bypasses_iommu(const struct vvp *vp)
+{
+	return vp->tp == &vvp_modern &&
+	       !(vp->hw_features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM));
+}
+
 u32 vvp_quirks(struct pci_dev *pdev);
 void vvp_hw_reset(struct vvp *vp);
 int vvp_dev_add(struct vdpa_mgmt_dev *mgmt, const char *name,
