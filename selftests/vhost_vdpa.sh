@@ -3,7 +3,8 @@
 # vhost_vdpa's character device: every ioctl with good and bad input on a
 # net and a block simulator, IOTLB errors, RLIMIT_MEMLOCK, exclusive open,
 # the device deleted or unbound while a process holds it, minor reuse,
-# module unload with devices bound, and no pinned page left behind.
+# module unload with devices bound, no pinned page left behind, and what
+# an open costs per virtqueue.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 
@@ -96,6 +97,30 @@ kill "$pid"
 wait "$pid" 2>/dev/null
 
 t_check "delete the devices" sh -c 'vdpa dev del vvn1 && vdpa dev del vvb0'
+
+# What an open costs per virtqueue: a net device of 256 pairs has 513
+# queues, each with a few hundred bytes of state in vhost_vdpa (not a
+# 18 KiB vhost_virtqueue plus 16 KiB of iovecs).  Kernel memory is slab
+# plus vmalloc, after dropping caches.
+kernel_kib() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk '/^(Slab|VmallocUsed):/ { n += $2 } END { print n }' /proc/meminfo
+}
+
+t_check "reload vdpa_sim_net with max_vqp=256" \
+	sh -c 'rmmod vdpa_sim_net && modprobe vdpa_sim_net max_vqp=256'
+fp=$(vv_add vvfp vdpasim_net max_vqp 256) &&
+	t_ok "net device of 256 pairs gets a node ($fp)" ||
+	t_fail "net device of 256 pairs gets a node"
+before=$(kernel_kib)
+exec 5<>"$fp"
+after=$(kernel_kib)
+exec 5>&-
+per_queue=$(((after - before) * 1024 / 513))
+t_diag "open with 513 queues: $((after - before)) KiB more, $per_queue bytes per queue"
+t_check "an open costs under 2 KiB per queue" test "$per_queue" -lt 2048
+t_check "delete vvfp" vdpa dev del vvfp
 t_check "rmmod vhost_vdpa" rmmod vhost_vdpa
 t_eq "no pages left pinned" "$(vv_pins)" "$pins0"
 t_done
