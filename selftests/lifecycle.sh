@@ -3,7 +3,8 @@
 # Module lifecycle: every unload order the module dependencies allow, with
 # devices present (a simulator's unload deletes its devices, modules still
 # in use refuse to go), nothing left behind in sysfs or netlink, device
-# names and indexes reusable, reload works; then 100 add/del cycles of net
+# names and indexes reusable, reload works, a module unloaded while its last
+# device is being freed by another thread; then 100 add/del cycles of net
 # and block devices must not grow the kmalloc slab caches.
 source "$(dirname "$0")/lib.sh"
 
@@ -270,6 +271,48 @@ reload() {
 	done
 }
 
+# The last reference to a deleted device dropped by someone else while the
+# simulator's module is unloaded, both ways round.  vdpa_hold (a test bus
+# driver) keeps the reference past the deletion until told; vdpa_swdev's
+# put_delay_ms holds the freeing thread for a second between the device
+# leaving its type's count and the module's exit being told: the moment
+# in which an exit that does not wait for that telling lets its module go
+# while the teller still uses its memory.
+late_put() {
+	local put=/sys/kernel/debug/vdpa_hold/put pp pr rc
+
+	t_check "H: modprobe vdpa_sim_net and vdpa_hold" \
+		modprobe -a vdpa_sim_net vdpa_hold
+	echo 1000 >/sys/module/vdpa_swdev/parameters/put_delay_ms
+	t_check "H: add lhn0, bound to vdpa_hold" \
+		eval "\"$VDPA\" dev add name lhn0 mgmtdev $NET &&
+		test -e /sys/bus/vdpa/drivers/vdpa_hold/lhn0"
+	t_check "H: delete lhn0 while it is held" "$VDPA" dev del lhn0
+	echo put >"$put" &
+	pp=$!
+	sleep 0.3
+	t_check "H: rmmod vdpa_sim_net while lhn0 is being freed" \
+		timeout 30 rmmod vdpa_sim_net
+	wait "$pp"
+	t_eq "H: the freeing thread finished" "$?" 0
+
+	t_check "H: modprobe vdpa_sim_net again" modprobe vdpa_sim_net
+	t_check "H: add and delete lhn1, held" \
+		eval "\"$VDPA\" dev add name lhn1 mgmtdev $NET &&
+		\"$VDPA\" dev del lhn1"
+	timeout 30 rmmod vdpa_sim_net &
+	pr=$!
+	sleep 1
+	t_check "H: rmmod vdpa_sim_net waits while lhn1 is held" kill -0 "$pr"
+	echo put >"$put"
+	wait "$pr"
+	rc=$?
+	t_eq "H: rmmod returns once lhn1 is freed" "$rc" 0
+	echo 0 >/sys/module/vdpa_swdev/parameters/put_delay_ms
+	t_check "H: vdpa_sim_net is gone" test ! -d /sys/module/vdpa_sim_net
+	t_check "H: rmmod vdpa_hold" rmmod vdpa_hold
+}
+
 # ---- slab accounting ----
 
 # settle: let deferred frees run and drop dentries and inodes (sysfs
@@ -494,6 +537,8 @@ alone
 reuse
 unload_all
 reload
+late_put
+unload_all
 leak_check
 unload_all
 t_done

@@ -28,6 +28,7 @@
  * device returned.
  */
 
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
 #include <linux/interrupt.h>
@@ -57,6 +58,17 @@ static char *map_ops = "set_map";
 module_param(map_ops, charp, 0444);
 MODULE_PARM_DESC(map_ops,
 		 "how devices created afterwards take mappings: \"set_map\" (default) or \"dma\" (dma_map/dma_unmap only, no set_map)");
+
+/*
+ * For tests (selftests/lifecycle.sh): hold the moment between a freed
+ * device leaving its type's count and the count's waiter being told, the
+ * window a module exit that does not wait for the telling would free
+ * memory the teller still uses in.  Busy-waits, in an RCU read section.
+ */
+static unsigned int put_delay_ms;
+module_param(put_delay_ms, uint, 0644);
+MODULE_PARM_DESC(put_delay_ms,
+		 "testing only: milliseconds (at most 2000) between a device freed and its module told so");
 
 /* Status bits that must be set, and those that must not, to run. */
 #define VDPA_SW_S_RUN		(VIRTIO_CONFIG_S_FEATURES_OK | \
@@ -1235,8 +1247,12 @@ static int vdpa_sw_dma_unmap(struct vdpa_device *vdpa, unsigned int asid,
  */
 static void vdpa_sw_devices_put(struct vdpa_sw_devices *devices)
 {
+	bool last;
+
 	rcu_read_lock();
-	if (atomic_dec_and_test(&devices->count))
+	last = atomic_dec_and_test(&devices->count);
+	mdelay(min(READ_ONCE(put_delay_ms), 2000U));
+	if (last)
 		complete(&devices->gone);
 	rcu_read_unlock();
 }
