@@ -35,6 +35,9 @@ INSTALL_MOD_PATH ?=
 # The package version and the modules it installs: dkms.conf says both.
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
 MODULES := $(shell sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
+# Test modules (selftests/*/Kbuild): built and installed with the others,
+# for the test VM's modprobe; not in dkms.conf.
+TEST_MODULES := $(shell sed -n 's/^obj-m += \(.*\)\.o$$/\1/p' $(TOP)/selftests/*/Kbuild)
 VM ?= scripts/vm/run.sh
 VMFLAGS ?=
 TESTS ?=
@@ -64,9 +67,10 @@ install: modules
 	$(MAKE) modules_install
 
 # What `make install` put in place, found by the module names of dkms.conf
-# (DKMS's own copies in updates/dkms are dkms remove's business).
+# and the test modules (DKMS's own copies in updates/dkms are dkms remove's
+# business).
 uninstall:
-	for m in $(MODULES); do \
+	for m in $(MODULES) $(TEST_MODULES); do \
 		find $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates \
 			-path '*/updates/dkms' -prune -o -name "$$m.ko*" -print \
 			-exec rm -f {} + 2>/dev/null; \

@@ -48,5 +48,27 @@ for p in vdpa-oot vdpa-oot-vendor; do
 	fi
 	grep '^# dkms' "$log"
 done
+# Without DKMS: make install puts every module of dkms.conf under updates/,
+# make uninstall takes every one of them away again.
+plain=$scratch/plain
+mods=$(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"$/\1/p' dkms.conf)
+missing=
+if make -s KVER="$kver" INSTALL_MOD_PATH="$plain" install >"$log" 2>&1; then
+	for m in $mods; do
+		[ -n "$(find "$plain/lib/modules/$kver/updates" -name "$m.ko*")" ] ||
+			missing="$missing $m"
+	done
+else
+	missing=" (make install failed)"
+fi
+make -s KVER="$kver" INSTALL_MOD_PATH="$plain" uninstall >>"$log" 2>&1 || true
+left=$(find "$plain" -name '*.ko*' -printf ' %f' 2>/dev/null || true)
+if [ -n "$missing$left" ]; then
+	cat "$log"
+	echo "# make install missed:${missing:- nothing}; make uninstall left:${left:- nothing}"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+echo "# make install: $(wc -w <<<"$mods") modules under updates/; make uninstall: none left"
 KVER=$kver scripts/vm/run.sh -- scripts/dkms-guest.sh \
 	"$inst/$kver/updates/dkms" "$src/vdpa-oot-vendor-$ver/dkms.conf"
