@@ -112,7 +112,8 @@ struct vhost_vdpa_vq {
  * struct vhost_vdpa_as - one address space
  * @iotlb: IOVA ranges.  For a use_va parent a range's addr is a user
  *	address, otherwise the physical address of pinned pages; its opaque
- *	is the struct vhost_vdpa_map describing it.
+ *	is the struct vhost_vdpa_map describing it, which the parent also
+ *	gets (set_map, dma_map) and reads as a struct vdpa_map_file.
  * @dirty: changed since the parent last saw it through set_map
  */
 struct vhost_vdpa_as {
@@ -122,8 +123,11 @@ struct vhost_vdpa_as {
 
 /**
  * struct vhost_vdpa_map - what backs one IOTLB range
- * @mf: file and offset of a use_va range; first, because a use_va parent
- *	reads the range's opaque pointer as a struct vdpa_map_file
+ * @mf: for a use_va range its file and the offset in it; for pinned
+ *	pages no file, and as offset the user address the range was pinned
+ *	from (a parent may tell a user address put where an IOVA belongs by
+ *	it).  First, because a parent reads the range's opaque pointer as a
+ *	struct vdpa_map_file.
  * @node: entry in &vhost_vdpa.retired once the range left the IOTLB
  * @addr: physical address of the pinned pages, or the user address
  * @size: bytes
@@ -436,9 +440,13 @@ static void vhost_vdpa_kick_stop_all(struct vhost_vdpa *v)
 /* Pages pinned per pin_user_pages() call: one page of page pointers. */
 #define VHOST_VDPA_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
-/* Physically contiguous pinned bytes collected into one IOTLB range. */
+/*
+ * Physically contiguous pinned bytes collected into one IOTLB range, at
+ * @iova, pinned from user address @uaddr.
+ */
 struct vhost_vdpa_run {
 	u64 iova;
+	u64 uaddr;
 	u64 pa;
 	u64 size;
 };
@@ -550,7 +558,7 @@ static int vhost_vdpa_parent_map(struct vhost_vdpa *v, u32 asid, u64 iova,
 
 	if (ops->dma_map)
 		return ops->dma_map(vdpa, asid, iova, m->size, m->addr,
-				    m->perm, v->use_va ? &m->mf : NULL);
+				    m->perm, &m->mf);
 	if (ops->set_map)
 		return 0;
 	if (m->perm & VHOST_MAP_RO)
@@ -651,15 +659,18 @@ static int vhost_vdpa_add_run(struct vhost_vdpa *v, u32 asid,
 			      struct vhost_vdpa_run *run, u32 perm,
 			      unsigned long *mapped)
 {
+	/* no file: the offset is the user address (struct vhost_vdpa_map) */
+	struct vdpa_map_file mf = { .file = NULL, .offset = run->uaddr };
 	int ret;
 
 	ret = vhost_vdpa_add_map(v, asid, run->iova, run->size, run->pa, perm,
-				 NULL);
+				 &mf);
 	if (ret) {
 		vhost_vdpa_unpin(run->pa, run->size, perm);
 	} else {
 		*mapped += vhost_vdpa_npages(run->pa, run->size);
 		run->iova += run->size;
+		run->uaddr += run->size;
 	}
 	run->size = 0;
 	return ret;
@@ -748,7 +759,7 @@ static int vhost_vdpa_map_pa(struct vhost_vdpa *v, u32 asid,
 	unsigned long off = msg->uaddr & ~PAGE_MASK;
 	unsigned long base = msg->uaddr & PAGE_MASK;
 	unsigned long npages = PFN_UP(off + msg->size);
-	struct vhost_vdpa_run run = { .iova = msg->iova };
+	struct vhost_vdpa_run run = { .iova = msg->iova, .uaddr = msg->uaddr };
 	unsigned long done = 0, mapped = 0;
 	unsigned int gup = FOLL_LONGTERM;
 	u64 left = msg->size;
