@@ -9,8 +9,10 @@
 # set_map overwrites the address spaces.  An unmap waits for copies in
 # flight.  A used ring the device cannot write stops it with NEEDS_RESET and
 # a message naming device, queue and address, instead of a datapath thread
-# spinning forever; an unmapped buffer on vhost-vdpa names DPDK's
-# --iova-mode=va.  The kernel virtio path (virtio_vdpa) still moves data.
+# spinning forever.  An unmapped buffer on vhost-vdpa names DPDK's
+# --iova-mode=va when its address is a user address the same user mapped
+# at another IOVA (set_map and dma_map parents), and only then.  The kernel
+# virtio path (virtio_vdpa) still moves data.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_vdpa_lib.sh"
 
@@ -39,6 +41,45 @@ dmesg_since() {
 # logged_since MARK PATTERN: a kernel message after MARK matches PATTERN.
 logged_since() {
 	kmsg_since "$1" | grep -qE -- "$2"
+}
+
+# What an unreachable buffer's line adds when its address is a user
+# address mapped at another IOVA.
+HINT="; it is a user address mapped at another IOVA: DPDK 22.11 virtio-user needs --iova-mode=va"
+
+# fresh_mark: a kmsg_mark after the fault line's rate limit (5 s window,
+# burst 10) has surely started a new window, so that earlier steps' lines
+# suppress none of the next step's.
+fresh_mark() {
+	sleep 5
+	kmsg_mark
+}
+
+# buffer_faults MARK: the lines of unreachable buffers of $DEVNAME after
+# MARK.
+buffer_faults() {
+	kmsg_since "$1" | grep -E -- \
+		"$DEVNAME: virtqueue [0-9]+: buffer at iova 0x[0-9a-f]+ not reachable"
+}
+
+# stray_unhinted MARK: the line of the stray address is there, without the
+# hint.
+stray_unhinted() {
+	local lines
+
+	lines=$(buffer_faults "$1" | grep -E "buffer at iova 0x5a5a50[0-9a-f]{2} ")
+	echo "$lines"
+	[ -n "$lines" ] && ! grep -qF -- "--iova-mode" <<<"$lines"
+}
+
+# hinted MARK N: at least N buffer lines after MARK, each with the hint.
+hinted() {
+	local lines
+
+	lines=$(buffer_faults "$1")
+	echo "$lines"
+	[ "$(grep -c . <<<"$lines")" -ge "$2" ] &&
+		! grep -vqF -- "$HINT" <<<"$lines"
 }
 
 # --- vhost-vdpa: a malicious ring writer -----------------------------------
@@ -74,6 +115,22 @@ t_check "the fault names device, queue and address" \
 		"$DEVNAME: virtqueue [0-9]+: used ring at iova 0x[0-9a-f]+ not reachable"
 t_check "the device works again after a reset" "$VV_NET" -Q -n 200 "$NODE"
 
+# A buffer at an address that no range covers, as IOVA or as user address:
+# the fault line must not blame DPDK's IOVA mode.
+mark3=$(fresh_mark)
+t_check "stray: a TX frame at an address nobody mapped: NEEDS_RESET" \
+	"$PROBE" stray "$NODE"
+t_check "stray: the fault names the address, without the DPDK hint" \
+	stray_unhinted "$mark3"
+
+# DPDK 22.11's mistake: buffers mapped at IOVAs, descriptors holding their
+# virtual addresses.  The fault says what to do.
+mark3=$(fresh_mark)
+t_check "pamode: TX frames at the virtual addresses of buffers mapped elsewhere: NEEDS_RESET" \
+	"$PROBE" pamode "$NODE"
+t_check "pamode: both faults say --iova-mode=va is needed" \
+	hinted "$mark3" 2
+
 # DPDK 22.11's default IOVA mode as root maps physical addresses but puts
 # virtual ones in the descriptors: the fault must say what to do.
 testpmd_pa() {
@@ -105,11 +162,11 @@ elif ! { ulimit -l unlimited && vv_hugepages; }; then
 	t_diag "no huge pages: DPDK IOVA mode hint not checked"
 else
 	hugepages=1
-	mark2=$(kmsg_mark)
+	mark2=$(fresh_mark)
 	t_check "testpmd without --iova-mode starts" testpmd_pa
 	t_check "the fault says --iova-mode=va is needed" \
 		logged_since "$mark2" \
-			"$DEVNAME: virtqueue [0-9]+: .* not reachable .*--iova-mode=va"
+			"$DEVNAME: virtqueue [0-9]+: buffer at iova 0x[0-9a-f]+ not reachable .*$HINT"
 	echo 0 >/proc/sys/vm/nr_hugepages
 	hugepages=
 fi
@@ -144,6 +201,15 @@ if [ -n "$NODE" ]; then
 		"$VV_NET" -Q -n 200 "$NODE"
 	t_check "map_ops=dma: TX buffers moved in flight: every frame intact" \
 		"$VV_NET" -Q -R 4 -n 3000 "$NODE"
+	# dma_map gets the range's opaque too
+	mark3=$(fresh_mark)
+	t_check "map_ops=dma: pamode: NEEDS_RESET" "$PROBE" pamode "$NODE"
+	t_check "map_ops=dma: pamode: both faults say --iova-mode=va is needed" \
+		hinted "$mark3" 2
+	mark3=$(fresh_mark)
+	t_check "map_ops=dma: stray: NEEDS_RESET" "$PROBE" stray "$NODE"
+	t_check "map_ops=dma: stray: the fault has no DPDK hint" \
+		stray_unhinted "$mark3"
 	vdpa dev del "$DEVNAME"
 else
 	t_fail "map_ops=dma: vdpa dev add $DEVNAME with a vhost-vdpa node"

@@ -25,6 +25,16 @@
  *            write used->flags; it must set NEEDS_RESET within 5 s, and
  *            its datapath thread (given by name, third argument) must then
  *            stop using CPU (less than 0.1 s of CPU time in 3 s)
+ *   stray    map the rings and buffers (IOVA == virtual address) and send
+ *            a TX frame at STRAY_IOVA, which neither an IOVA nor a user
+ *            address of any mapping covers: NEEDS_RESET within 5 s (the
+ *            test then checks the kernel's fault line has no DPDK hint)
+ *   pamode   what DPDK 22.11 does in its default IOVA mode: map the rings
+ *            at IOVA == virtual address but the two buffer pages at
+ *            PAMODE_IOVA, and send a TX frame at a buffer's virtual
+ *            address, in the first and then (a second open) in the second
+ *            page: NEEDS_RESET within 5 s each time (the test checks both
+ *            fault lines name --iova-mode=va)
  *
  * Passing means: the secret never shows up in a mapped RX buffer, the
  * victim page keeps its pattern, and no descriptor pointing at unmapped
@@ -57,6 +67,11 @@
 #define FRAME_LEN	256U
 #define RX_QUEUE	0U
 #define TX_QUEUE	1U
+
+/* An address no mapping of the probe covers, as IOVA or user address. */
+#define STRAY_IOVA	0x5a5a5000ULL
+/* Where "pamode" maps the buffer pages: not their virtual address. */
+#define PAMODE_IOVA	0x40000000ULL
 
 #define EXIT_LEAK	1
 #define EXIT_SETUP	2
@@ -488,6 +503,60 @@ static void scenario_reopen(struct arena *a)
 	scenario_partial(a, "reopen");
 }
 
+/*
+ * One open with the rings mapped at their virtual addresses and the
+ * buffer pages mapped at @buf_iova (their virtual address, or not), an RX
+ * buffer at @rx and a TX frame at @bad, which must not be reachable: the
+ * device must stop with NEEDS_RESET and use neither buffer.
+ */
+static void fault_case(struct arena *a, const char *name, uint64_t buf_iova,
+		       uint64_t rx_addr, uint64_t bad)
+{
+	struct ring rx, tx;
+	int fd = dev_open();
+
+	map_pages(fd, a, P_RXRING, 2);
+	iotlb(fd, VHOST_IOTLB_UPDATE, buf_iova, 2 * PG, vaddr(a, P_TXBUF));
+	ring_setup(fd, a, &rx, RX_QUEUE, P_RXRING, false);
+	ring_setup(fd, a, &tx, TX_QUEUE, P_TXRING, false);
+	start(fd);
+	post(&rx, 0, rx_addr, PG, VRING_DESC_F_WRITE);
+	post(&tx, 0, bad, NET_HDR_LEN + FRAME_LEN, 0);
+	settle(fd, &tx);
+	printf("%s: TX frame at %#llx, buffers mapped at IOVA %#llx: ", name,
+	       (unsigned long long)bad, (unsigned long long)buf_iova);
+	report(fd, &rx, &tx);
+	if (!(get_status(fd) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		printf("FAIL %s: no NEEDS_RESET within 5 s\n", name);
+		leaked = true;
+	}
+	if (used_idx(&rx) || used_idx(&tx))
+		leak("%s: a chain with an unreachable buffer completed", name);
+	ring_close(&rx);
+	ring_close(&tx);
+	close(fd);
+}
+
+/* A TX frame at an address nobody mapped in any way. */
+static void scenario_stray(struct arena *a)
+{
+	fault_case(a, "stray", vaddr(a, P_TXBUF), vaddr(a, P_RXBUF),
+		   STRAY_IOVA);
+}
+
+/*
+ * Buffers mapped at PAMODE_IOVA, TX frames given by virtual address, in
+ * each of the two pages (two pinned ranges unless they are physically
+ * contiguous).
+ */
+static void scenario_pamode(struct arena *a)
+{
+	fault_case(a, "pamode", PAMODE_IOVA, PAMODE_IOVA + PG,
+		   vaddr(a, P_TXBUF));
+	fault_case(a, "pamode", PAMODE_IOVA, PAMODE_IOVA,
+		   vaddr(a, P_RXBUF) + 256);
+}
+
 /* utime + stime, in clock ticks, of the thread whose name is @comm. */
 static long long thread_cpu(const char *comm)
 {
@@ -593,9 +662,11 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3 || (strcmp(argv[1], "nomap") &&
 			  strcmp(argv[1], "partial") &&
-			  strcmp(argv[1], "reopen"))) {
+			  strcmp(argv[1], "reopen") &&
+			  strcmp(argv[1], "stray") &&
+			  strcmp(argv[1], "pamode"))) {
 		fprintf(stderr,
-			"usage: sim-isolation-probe nomap|partial|reopen /dev/vhost-vdpa-N\n"
+			"usage: sim-isolation-probe nomap|partial|reopen|stray|pamode /dev/vhost-vdpa-N\n"
 			"       sim-isolation-probe roused /dev/vhost-vdpa-N THREAD-NAME\n");
 		return EXIT_SETUP;
 	}
@@ -607,6 +678,10 @@ int main(int argc, char **argv)
 		scenario_nomap(&a);
 	else if (!strcmp(what, "partial"))
 		scenario_partial(&a, "partial");
+	else if (!strcmp(what, "stray"))
+		scenario_stray(&a);
+	else if (!strcmp(what, "pamode"))
+		scenario_pamode(&a);
 	else
 		scenario_reopen(&a);
 	if (!secret_intact(&a))

@@ -338,6 +338,45 @@ static u64 vdpa_sw_vq_fault_addr(struct vdpa_sw_virtqueue *vq)
 	return (u64)(uintptr_t)iov->iov[iov->i].iov_base;
 }
 
+/* What a buffer's fault line adds when vdpa_sw_user_mapped() is true. */
+#define VDPA_SW_IOVA_MODE_HINT \
+	"; it is a user address mapped at another IOVA: DPDK 22.11 virtio-user needs --iova-mode=va"
+
+/* Most ranges vdpa_sw_user_mapped() looks at: its walk is bounded. */
+#define VDPA_SW_USER_MAPPED_MAX	4096
+
+/*
+ * Whether @addr is a user address inside a range that the vhost-vdpa user
+ * of @vq's address space mapped (at another IOVA, since @addr is not
+ * mapped).  vhost_vdpa gives each range of pinned pages an opaque struct
+ * vdpa_map_file with no file whose offset is the user address the range
+ * was pinned from.  Looks at the first VDPA_SW_USER_MAPPED_MAX ranges only.
+ * Caller holds sim->lock (the ranges and their opaque stay); iommu_lock
+ * keeps off the DMA API's changes of address space 0.
+ */
+static bool vdpa_sw_user_mapped(struct vdpa_sw *sim,
+				struct vdpa_sw_virtqueue *vq, u64 addr)
+{
+	struct vhost_iotlb *iotlb = vdpa_sw_vq_iotlb(sim,
+						     vdpa_sw_vq_index(sim, vq));
+	const struct vdpa_map_file *mf;
+	struct vhost_iotlb_map *map;
+	unsigned int n = 0;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&sim->iommu_lock, flags);
+	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX);
+	     map && !found && n < VDPA_SW_USER_MAPPED_MAX;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX), n++) {
+		mf = map->opaque;
+		found = mf && !mf->file && addr >= mf->offset &&
+			addr - mf->offset <= map->last - map->start;
+	}
+	spin_unlock_irqrestore(&sim->iommu_lock, flags);
+	return found;
+}
+
 /**
  * vdpa_sw_vq_fault() - a queue could not reach driver memory: stop the device
  * @sim: the device
@@ -348,27 +387,35 @@ static u64 vdpa_sw_vq_fault_addr(struct vdpa_sw_virtqueue *vq)
  *
  * Logs one rate-limited line naming the device, the queue and the address,
  * then sets VIRTIO_CONFIG_S_NEEDS_RESET (see vdpa_sw_set_needs_reset()).
- * On a device bound to vhost_vdpa an unreachable buffer most often is a
- * DPDK 22.11 virtio-user client in its default IOVA mode: it puts virtual
- * addresses in descriptors but maps physical ones.  The line says so.
+ * On a device bound to vhost_vdpa, when an unreachable buffer's address is
+ * a user address inside a range the same user mapped (at another IOVA),
+ * the line adds the likely cause: a DPDK 22.11 virtio-user client in its
+ * default IOVA mode, which puts virtual addresses in descriptors but maps
+ * physical ones, needs --iova-mode=va.  Any other address gets no hint.
+ * Checking takes &vdpa_sw.iommu_lock and walks at most 4096 ranges.
  *
- * Context: process context, caller holds &vdpa_sw.lock.
+ * Context: process context, caller holds &vdpa_sw.lock; not
+ * &vdpa_sw.iommu_lock.
  */
 void vdpa_sw_vq_fault(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 		      int err, const char *what, u64 addr)
 {
-	/* Only a buffer can carry a user's virtual address by mistake. */
-	bool hint = err == -EFAULT && !strcmp(what, "buffer") &&
-		    vdpa_sw_bound_to(sim, "vhost_vdpa");
+	bool hint;
 
 	lockdep_assert_held(&sim->lock);
 	if (READ_ONCE(sim->status) & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
+	/*
+	 * Only a buffer can carry a user's virtual address by mistake, and
+	 * only vhost_vdpa's ranges have a struct vdpa_map_file as opaque.
+	 */
+	hint = err == -EFAULT && !strcmp(what, "buffer") &&
+	       vdpa_sw_bound_to(sim, "vhost_vdpa") &&
+	       vdpa_sw_user_mapped(sim, vq, addr);
 	dev_err_ratelimited(&sim->vdpa.dev,
 			    "virtqueue %u: %s at iova 0x%llx not reachable (%d), device needs reset%s\n",
 			    vdpa_sw_vq_index(sim, vq), what, addr, err,
-			    hint ?
-			    "; is it mapped? DPDK 22.11 virtio-user needs --iova-mode=va" : "");
+			    hint ? VDPA_SW_IOVA_MODE_HINT : "");
 	vdpa_sw_stop_needs_reset(sim);
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_vq_fault);
