@@ -132,7 +132,7 @@ t_skip_all() {
 }
 
 # Modules of this tree, in the order they can be unloaded (dependents first).
-VDPA_MODULES="vdpa_hold vhost_vdpa virtio_vdpa vdpa_mediator vdpa_virtio_pci vdpa_sim_blk vdpa_sim_net vdpa_swdev vdpa vringh"
+VDPA_MODULES="irqbypass_test vdpa_hold vhost_vdpa virtio_vdpa vdpa_mediator vdpa_virtio_pci vdpa_sim_blk vdpa_sim_net vdpa_swdev vdpa vringh"
 
 # unload_all: remove every module of this tree that is loaded.
 unload_all() {

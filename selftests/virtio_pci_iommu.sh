@@ -5,7 +5,11 @@
 # scripts/vm/run.sh --iommu), dpdk-testpmd on /dev/vhost-vdpa-N forwards
 # every frame it receives back out of the modern test function, and the
 # peer NIC on the same QEMU hub (virtio-pci, another namespace) gets each
-# frame it sent back intact.  vhost_vdpa gives the function an IOMMU
+# frame it sent back intact.  Before that, the interrupt bypass: once the
+# device runs, vhost_vdpa offers each queue's interrupt to the irq bypass
+# manager for KVM's irqfd; a test consumer (selftests/irqbypass) on a
+# queue's call eventfd must get that queue's MSI-X vector, and lose it
+# when the device is closed.  vhost_vdpa gives the function an IOMMU
 # domain of its own with DPDK's memory mapped at DPDK's addresses; the
 # device has a provisioned MAC, which the adapter sets through the
 # function's control queue, mapped in that domain too.  Then the function
@@ -21,7 +25,7 @@ RAWLOOP=$TOOLS/bin/rawloop
 
 [ -n "$(ls /sys/class/iommu 2>/dev/null)" ] ||
 	t_skip_all "no IOMMU (make check runs this in a VM with one)"
-vv_require vdpa dpdk-testpmd "$RAWLOOP"
+vv_require vdpa dpdk-testpmd "$RAWLOOP" "$VV_NET"
 vp_require_nics
 trap 'vv_testpmd_stop >/dev/null 2>&1; vp_cleanup;
       modprobe -r $VP_ADAPTER vhost_vdpa virtio_vdpa; unload_all;
@@ -47,6 +51,55 @@ t_eq "the user's IOVA range ends below the control queue's window (48-bit IOMMU)
 peer=$(vp_peer_up $VP_MODERN_PEER 10.78.0.2/24) &&
 	t_ok "peer $peer in $VP_NS" || t_fail "peer interface"
 pins0=$(vv_pins)
+
+# --- the queue's interrupt offered for bypass ------------------------------
+# vhost-vdpa-net --bypass hands vq 0's call eventfd to irqbypass_test's
+# consumer, sets DRIVER_OK and holds the device until fd 8 is closed; then
+# its close resets the device.
+IBT=/sys/kernel/debug/irqbypass_test
+bypass_checks() {
+	local fifo=/tmp/bypass.in.$$ log=/tmp/bypass.$$ pid irq rc
+
+	t_check "load irqbypass_test (a consumer standing in for KVM's irqfd)" \
+		modprobe irqbypass_test
+	[ -d /sys/module/irqbypass_test ] || return
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	timeout 120 "$VV_NET" --bypass "$IBT/consumer" "$node" <"$fifo" \
+		>"$log" 2>&1 &
+	pid=$!
+	exec 8>"$fifo"
+	rm -f "$fifo"
+	if wait_for 20 grep -q "driver ok" "$log"; then
+		t_ok "vhost-vdpa-net hands vq 0's call eventfd over and sets DRIVER_OK"
+		# The adapter names each queue's vector <device>-vq<N>.
+		irq=$(awk '$NF == "pi0-vq0" { sub(":", "", $1); print $1 }' \
+		      /proc/interrupts)
+		t_check "pi0-vq0 is one of $VP_MODERN's MSI-X vectors (irq ${irq:-none})" \
+			test -n "$irq" -a -e "/sys/bus/pci/devices/$VP_MODERN/msi_irqs/$irq"
+		t_eq "the consumer of vq 0's call eventfd was given pi0-vq0's interrupt" \
+			"$(cat $IBT/state)" "irq ${irq:-none} adds 1 dels 0"
+	else
+		t_fail "vhost-vdpa-net hands vq 0's call eventfd over and sets DRIVER_OK"
+		sed 's/^/#   /' "$log"
+	fi
+	exec 8>&-
+	vv_wait_gone "$pid" 20
+	rc=$?
+	t_eq "vhost-vdpa-net exits once its input ends" "$rc" 0
+	[ "$rc" -eq 0 ] || sed 's/^/#   /' "$log"
+	rm -f "$log"
+	t_eq "the close (a reset) took the interrupt back from the consumer" \
+		"$(cat $IBT/state)" "irq ${irq:-none} adds 1 dels 1"
+	t_check "unregister the consumer, unload irqbypass_test" \
+		bash -c "echo unregister >$IBT/consumer && rmmod irqbypass_test"
+}
+if modprobe irqbypass 2>/dev/null; then
+	bypass_checks
+else
+	vv_skip "a queue's interrupt offered for bypass" \
+		"no irq bypass manager (CONFIG_IRQ_BYPASS_MANAGER)"
+fi
 
 log=/tmp/testpmd.$$
 if vv_testpmd_start "$node" 1 "$log"; then

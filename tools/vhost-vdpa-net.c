@@ -17,6 +17,12 @@
  *  - virtio-blk (device id 2): writes a pattern to consecutive sectors,
  *    reads it back and compares.
  *
+ * --bypass FILE instead hands the call eventfd of the first queue (RX
+ * queue 2P, or the block queue) to FILE, the consumer of the test module
+ * irqbypass_test, before DRIVER_OK; then it holds the running device until
+ * its standard input ends, and closes it without a reset of its own (see
+ * hold_bypass()).
+ *
  * Exit status: 0 all good, 1 data or protocol error, 2 usage or setup
  * error, 3 the device went away (-ENODEV), 4 timeout.
  */
@@ -74,6 +80,7 @@ struct opts {
 	bool quiet;
 	unsigned int remap;	/* net: move the TX buffers every N frames */
 	bool mrg;		/* net: mergeable receive buffers */
+	const char *bypass;	/* irq bypass consumer to hand vq[0]'s call to */
 };
 
 struct vq {
@@ -259,6 +266,26 @@ static void setup_vq(struct dev *d, struct vq *q)
 	xioctl(d, VHOST_SET_VRING_CALL, &call, "SET_VRING_CALL");
 }
 
+/*
+ * --bypass: write the number of the first queue's call eventfd to the
+ * consumer file.  An fd number means something only in its own process,
+ * so this process must write it: the module looks it up in the writer's
+ * file table.
+ */
+static void offer_call(struct dev *d)
+{
+	char buf[16];
+	int fd, n;
+
+	fd = open(d->o->bypass, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(EXIT_SETUP, "open %s: %s", d->o->bypass, strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%d\n", d->vq[0].call);
+	if (write(fd, buf, n) != n)
+		die(EXIT_SETUP, "write %s: %s", d->o->bypass, strerror(errno));
+	close(fd);
+}
+
 static void start(struct dev *d)
 {
 	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
@@ -299,6 +326,8 @@ static void start(struct dev *d)
 	map_memory(d);
 	for (i = 0; i < d->nvq; i++)
 		setup_vq(d, &d->vq[i]);
+	if (d->o->bypass)
+		offer_call(d);
 	for (i = 0; i < d->nvq; i++) {
 		struct vhost_vring_state on = { d->vq[i].index, 1 };
 
@@ -978,6 +1007,25 @@ static int run_blk(struct dev *d)
 	return bad ? EXIT_DATA : 0;
 }
 
+/*
+ * --bypass: the device runs (DRIVER_OK) with the call eventfd handed over;
+ * say so, then keep it running until standard input ends (the test reads
+ * the consumer's state meanwhile).  The caller then closes the device
+ * without resetting it first: the close resets it.
+ */
+static int hold_bypass(struct dev *d)
+{
+	char buf[64];
+	ssize_t n;
+
+	printf("driver ok: vq %u call fd %d\n", d->vq[0].index, d->vq[0].call);
+	fflush(stdout);
+	do
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && errno == EINTR));
+	return n < 0 ? EXIT_SETUP : 0;
+}
+
 /* ------------------------------------------------------------------ */
 
 static void usage(void)
@@ -998,7 +1046,10 @@ static void usage(void)
 		"  -R, --remap N     net: move the TX buffers to fresh memory every\n"
 		"                    N frames, with frames in flight\n"
 		"  -M, --mrg         net: mergeable receive buffers on a device whose\n"
-		"                    peer sends frames back (TAP output)\n",
+		"                    peer sends frames back (TAP output)\n"
+		"  -B, --bypass FILE hand the first queue's call eventfd to FILE (the\n"
+		"                    irqbypass_test consumer), start the device, hold\n"
+		"                    it until standard input ends, close it unreset\n",
 		BUF_SIZE - NET_HDR_LEN);
 	exit(EXIT_SETUP);
 }
@@ -1022,13 +1073,13 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "timeout", 1, NULL, 't' }, { "bench", 0, NULL, 'b' },
 		{ "json", 0, NULL, 'j' }, { "hugepages", 0, NULL, 'H' },
 		{ "quiet", 0, NULL, 'Q' }, { "remap", 1, NULL, 'R' },
-		{ "mrg", 0, NULL, 'M' },
+		{ "mrg", 0, NULL, 'M' }, { "bypass", 1, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .qsize = 256, .count = 1000, .timeout = 10 };
-	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQR:M", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q:s:n:d:p:t:bjHQR:MB:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			o->qsize = num_arg(optarg);
@@ -1067,6 +1118,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'M':
 			o->mrg = true;
+			break;
+		case 'B':
+			o->bypass = optarg;
 			break;
 		default:
 			usage();
@@ -1124,6 +1178,11 @@ int main(int argc, char **argv)
 		d.vq[i].num = o.qsize;
 
 	start(&d);
+	if (o.bypass) {
+		ret = hold_bypass(&d);
+		close(d.fd);
+		return ret;
+	}
 	if (d.id == VIRTIO_ID_NET && o.mrg)
 		ret = run_net_mrg(&d);
 	else if (d.id == VIRTIO_ID_NET && o.remap)
