@@ -669,31 +669,20 @@ static __always_inline int vrh_walk(struct vrh_ctx *c, enum vrh_mode m,
 	}
 }
 
-static __always_inline int vrh_getdesc(struct vrh_ctx *c, enum vrh_mode m,
-				       struct vringh_kiov *riov,
-				       struct vringh_kiov *wiov, u16 *head,
-				       gfp_t gfp)
+/*
+ * Take the chain at avail position last_avail_idx, which the caller knows
+ * is there: read its head entry and walk it into @riov and @wiov (empty on
+ * entry).  On success sets *@head and advances last_avail_idx; on error
+ * leaves both, and the kiovs empty.
+ */
+static __always_inline int vrh_take_chain(struct vrh_ctx *c, enum vrh_mode m,
+					  struct vringh_kiov *riov,
+					  struct vringh_kiov *wiov, u16 *head,
+					  gfp_t gfp)
 {
 	struct vringh *vrh = c->vrh;
-	u16 avail_idx, idx, pending;
+	u16 idx;
 	int err;
-
-	vrh_iov_clear(riov);
-	vrh_iov_clear(wiov);
-
-	err = vrh_get16(c, m, &avail_idx, &vrh->vring.avail->idx);
-	if (unlikely(err))
-		return err;
-	if (avail_idx == vrh->last_avail_idx)
-		return 0;
-	pending = avail_idx - vrh->last_avail_idx;
-	if (unlikely(pending > vrh->vring.num))
-		return vrh_bad(-EINVAL, "avail idx %u is %u ahead of %u (num %u)",
-			       avail_idx, pending, vrh->last_avail_idx,
-			       vrh->vring.num);
-
-	/* Read the avail entry and descriptors only after seeing the idx. */
-	vrh_rmb(vrh);
 
 	err = vrh_get16(c, m, &idx, &vrh->vring.avail->ring[vrh->last_avail_idx &
 							     (vrh->vring.num - 1)]);
@@ -711,7 +700,87 @@ static __always_inline int vrh_getdesc(struct vrh_ctx *c, enum vrh_mode m,
 
 	*head = idx;
 	vrh->last_avail_idx++;
-	return 1;
+	return 0;
+}
+
+/*
+ * Read avail->idx once: the number of chains the driver made available
+ * beyond last_avail_idx (0 to num), or a negative errno.  When it is not
+ * 0, the read barrier that orders the avail entries and descriptors after
+ * the index has been issued.
+ */
+static __always_inline int vrh_avail_pending(struct vrh_ctx *c,
+					     enum vrh_mode m)
+{
+	struct vringh *vrh = c->vrh;
+	u16 avail_idx, pending;
+	int err;
+
+	err = vrh_get16(c, m, &avail_idx, &vrh->vring.avail->idx);
+	if (unlikely(err))
+		return err;
+	if (avail_idx == vrh->last_avail_idx)
+		return 0;
+	pending = avail_idx - vrh->last_avail_idx;
+	if (unlikely(pending > vrh->vring.num))
+		return vrh_bad(-EINVAL, "avail idx %u is %u ahead of %u (num %u)",
+			       avail_idx, pending, vrh->last_avail_idx,
+			       vrh->vring.num);
+
+	/* Read the avail entries and descriptors only after seeing the idx. */
+	vrh_rmb(vrh);
+	return pending;
+}
+
+static __always_inline int vrh_getdesc(struct vrh_ctx *c, enum vrh_mode m,
+				       struct vringh_kiov *riov,
+				       struct vringh_kiov *wiov, u16 *head,
+				       gfp_t gfp)
+{
+	int ret;
+
+	vrh_iov_clear(riov);
+	vrh_iov_clear(wiov);
+
+	ret = vrh_avail_pending(c, m);
+	if (ret <= 0)
+		return ret;
+	ret = vrh_take_chain(c, m, riov, wiov, head, gfp);
+	return ret ? ret : 1;
+}
+
+/*
+ * Up to @max chains after one read of avail->idx, chain i into riov[i] and
+ * wiov[i] (either array may be NULL).  A chain that cannot be taken ends
+ * the batch: the chains before it are returned, and its error is the next
+ * call's, since that call starts at the same chain.
+ */
+static __always_inline int vrh_getdescs(struct vrh_ctx *c, enum vrh_mode m,
+					struct vringh_kiov riov[],
+					struct vringh_kiov wiov[], u16 heads[],
+					unsigned int max, gfp_t gfp)
+{
+	struct vringh_kiov *r, *w;
+	unsigned int i, n;
+	int ret;
+
+	if (unlikely(!max))
+		return 0;
+	ret = vrh_avail_pending(c, m);
+	if (ret <= 0)
+		return ret;
+	n = min_t(unsigned int, ret, max);
+
+	for (i = 0; i < n; i++) {
+		r = riov ? &riov[i] : NULL;
+		w = wiov ? &wiov[i] : NULL;
+		vrh_iov_clear(r);
+		vrh_iov_clear(w);
+		ret = vrh_take_chain(c, m, r, w, &heads[i], gfp);
+		if (unlikely(ret))
+			return i ? i : ret;
+	}
+	return n;
 }
 
 /* ---- pull / push ---- */
@@ -1458,6 +1527,52 @@ int vringh_getdesc_iotlb_cached(struct vringh *vrh,
 	return vrh_getdesc(&c, VRH_IOTLB, riov, wiov, head, gfp);
 }
 EXPORT_SYMBOL_GPL(vringh_getdesc_iotlb_cached);
+
+/**
+ * vringh_getdescs_iotlb_cached - fetch several available chains at once
+ * @vrh: the IOTLB ring
+ * @cache: the ring's cache (see struct vringh_iotlb_cache), or NULL
+ * @riov: @max kiovs; chain i's readable buffers go to @riov[i] (NULL if no
+ *	chain has any)
+ * @wiov: @max kiovs; chain i's writable buffers go to @wiov[i] (NULL if no
+ *	chain has any)
+ * @heads: @max entries; set to the head index of each chain fetched
+ * @max: most chains to fetch
+ * @gfp: allocation flags for growing the kiovs
+ *
+ * vringh_getdesc_iotlb_cached() for a batch: avail->idx is read (and
+ * translated) once, with one read barrier, for up to @max chains, whose
+ * avail entries and descriptors are then read in order.  Chains made
+ * available after that read are left for the next call.  The chains are
+ * consumed in order: give back the last k of them with
+ * vringh_abandon_iotlb(@vrh, k), complete them with
+ * vringh_complete_multi_iotlb_cached().
+ *
+ * A chain that cannot be fetched (malformed, unmapped, -ENOMEM) ends the
+ * batch: the chains before it are returned, last_avail_idx stops at it,
+ * and the next call, which starts with it, returns its error.  So an error
+ * is returned only when no chain was fetched, with the same meaning as
+ * from vringh_getdesc_iotlb().  Kiovs beyond the chains fetched are left
+ * as they were, but for the one of the chain that failed, which is empty.
+ *
+ * Context: as for vringh_getdesc_iotlb().
+ * Return: the number of chains fetched (last_avail_idx advanced by as
+ * many), 0 when the ring is empty or @max is 0, or a negative errno as
+ * from vringh_getdesc_iotlb() when the first chain could not be fetched
+ * (last_avail_idx unchanged).
+ */
+int vringh_getdescs_iotlb_cached(struct vringh *vrh,
+				 struct vringh_iotlb_cache *cache,
+				 struct vringh_kiov riov[],
+				 struct vringh_kiov wiov[], u16 heads[],
+				 unsigned int max, gfp_t gfp)
+{
+	struct vrh_ctx c;
+
+	vrh_ctx_init_cached(&c, vrh, cache);
+	return vrh_getdescs(&c, VRH_IOTLB, riov, wiov, heads, max, gfp);
+}
+EXPORT_SYMBOL_GPL(vringh_getdescs_iotlb_cached);
 
 /**
  * vringh_iov_pull_iotlb - copy bytes out of readable IOTLB buffers

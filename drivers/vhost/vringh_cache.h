@@ -47,6 +47,11 @@ int vringh_getdesc_iotlb_cached(struct vringh *vrh,
 				struct vringh_iotlb_cache *cache,
 				struct vringh_kiov *riov,
 				struct vringh_kiov *wiov, u16 *head, gfp_t gfp);
+int vringh_getdescs_iotlb_cached(struct vringh *vrh,
+				 struct vringh_iotlb_cache *cache,
+				 struct vringh_kiov riov[],
+				 struct vringh_kiov wiov[], u16 heads[],
+				 unsigned int max, gfp_t gfp);
 ssize_t vringh_iov_pull_iotlb_cached(struct vringh *vrh,
 				     struct vringh_iotlb_cache *cache,
 				     struct vringh_kiov *riov, void *dst,

@@ -1083,6 +1083,220 @@ static void vt_case_split_range(struct vt_env *e)
 	vt_check_pat(e, buf, b, 300);
 }
 
+/* ---- batched getdesc (iotlb) ---- */
+
+#define VT_BATCH	(VT_NUM + 2)
+
+/* A batch's kiovs and heads: more entries than the ring has chains. */
+struct vt_batch {
+	struct vringh_kiov r[VT_BATCH], w[VT_BATCH];
+	struct kvec rv[VT_BATCH][2], wv[VT_BATCH][2];
+	u16 heads[VT_BATCH];
+};
+
+static struct vt_batch *vt_batch_alloc(struct vt_env *e)
+{
+	struct vt_batch *b = kzalloc(sizeof(*b), GFP_KERNEL);
+	unsigned int i;
+
+	VT_OK(e, b);
+	if (!b)
+		return NULL;
+	for (i = 0; i < VT_BATCH; i++) {
+		vringh_kiov_init(&b->r[i], b->rv[i], ARRAY_SIZE(b->rv[i]));
+		vringh_kiov_init(&b->w[i], b->wv[i], ARRAY_SIZE(b->wv[i]));
+		b->heads[i] = 0xbeef;
+	}
+	return b;
+}
+
+static void vt_batch_free(struct vt_batch *b)
+{
+	unsigned int i;
+
+	if (!b)
+		return;
+	for (i = 0; i < VT_BATCH; i++) {
+		vringh_kiov_cleanup(&b->r[i]);
+		vringh_kiov_cleanup(&b->w[i]);
+	}
+	kfree(b);
+}
+
+/* The cache of iotlb-cached mode; none (NULL) for plain iotlb. */
+static struct vringh_iotlb_cache *vt_xlc(struct vt_env *e)
+{
+	return e->mode == VT_IOTLB_CACHED ? &e->xlc : NULL;
+}
+
+static int vt_getdescs(struct vt_env *e, struct vt_batch *b, unsigned int max)
+{
+	return vringh_getdescs_iotlb_cached(&e->vrh, vt_xlc(e), b->r, b->w,
+					    b->heads, max, GFP_KERNEL);
+}
+
+/* Put @head at avail ring position @pos (a free-running index). */
+static void vt_avail_set(struct vt_env *e, u16 pos, u16 head)
+{
+	vt_put16(e, e->avail_off + 4 + 2 * (pos & (e->num - 1)), head);
+}
+
+/*
+ * Chains 1..5 (3 with a writable part) made available across the ring end
+ * and the 16-bit index wrap, fetched in batches of max smaller and larger
+ * than what is there; given back, fetched again, completed in one go; a
+ * full ring; an avail idx too far ahead.
+ */
+static void vt_case_getdescs(struct vt_env *e)
+{
+	struct vring_used_elem u[5];
+	struct vt_batch *b = vt_batch_alloc(e);
+	u8 buf[64];
+	int i;
+
+	if (!b)
+		return;
+	e->vrh.last_avail_idx = 65534;
+	e->vrh.last_used_idx = 65534;
+	vt_set_avail_idx(e, 65534);
+	vt_put16(e, e->used_off + 2, 65534);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 0);
+	VT_EQ(e, e->vrh.last_avail_idx, 65534);
+
+	for (i = 1; i <= 5; i++) {
+		vt_desc(e, i, e->data_off + 64 * i, 16 * i, i == 3 ? F_NEXT : 0,
+			7);
+		vt_avail_add(e, i);
+	}
+	vt_desc(e, 7, e->data_off + 1024, 32, F_WRITE, 0);
+	VT_EQ(e, vt_getdescs(e, b, 0), 0);
+	VT_EQ(e, e->vrh.last_avail_idx, 65534);
+
+	VT_EQ(e, vt_getdescs(e, b, 3), 3);
+	VT_EQ(e, e->vrh.last_avail_idx, 1);
+	VT_EQ(e, b->heads[0], 1);
+	VT_EQ(e, b->heads[1], 2);
+	VT_EQ(e, b->heads[2], 3);
+	VT_EQ(e, b->heads[3], 0xbeef);
+	VT_EQ(e, b->r[0].used, 1);
+	VT_EQ(e, b->w[0].used, 0);
+	VT_EQ(e, vringh_kiov_length(&b->r[1]), 32);
+	VT_EQ(e, vringh_kiov_length(&b->r[2]), 48);
+	VT_EQ(e, vringh_kiov_length(&b->w[2]), 32);
+	VT_EQ(e, vringh_iov_pull_iotlb_cached(&e->vrh, vt_xlc(e), &b->r[1],
+					      buf, sizeof(buf)), 32);
+	vt_check_pat(e, buf, e->data_off + 128, 32);
+
+	/* More asked for than is there. */
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 2);
+	VT_EQ(e, b->heads[0], 4);
+	VT_EQ(e, b->heads[1], 5);
+	VT_EQ(e, b->heads[2], 3);	/* untouched beyond the batch */
+	VT_EQ(e, vringh_kiov_length(&b->r[1]), 80);
+	VT_EQ(e, e->vrh.last_avail_idx, 3);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 0);
+
+	/* The last ones given back are fetched again. */
+	vringh_abandon_iotlb(&e->vrh, 2);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 2);
+	VT_EQ(e, b->heads[0], 4);
+	VT_EQ(e, b->heads[1], 5);
+
+	for (i = 0; i < 5; i++) {
+		u[i].id = cpu_to_vringh32(&e->vrh, i + 1);
+		u[i].len = cpu_to_vringh32(&e->vrh, i == 2 ? 32 : 0);
+	}
+	VT_EQ(e, vringh_complete_multi_iotlb_cached(&e->vrh, vt_xlc(e), u, 5),
+	      0);
+	VT_EQ(e, vt_used_idx(e), 3);
+	VT_EQ(e, vt_used_id(e, 6), 1);
+	VT_EQ(e, vt_used_id(e, 2), 5);
+	VT_EQ(e, vt_used_len(e, 0), 32);
+
+	/* A full ring: num chains, fewer than max. */
+	for (i = 0; i < e->num; i++)
+		vt_avail_add(e, 1 + i % 5);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), e->num);
+	VT_EQ(e, b->heads[e->num - 1], 1 + (e->num - 1) % 5);
+	VT_EQ(e, e->vrh.last_avail_idx, 3 + e->num);
+
+	/* An avail idx more than num ahead: nothing is fetched. */
+	vt_set_avail_idx(e, e->vrh.last_avail_idx + e->num + 1);
+	b->heads[0] = 0xbeef;
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), -EINVAL);
+	VT_EQ(e, e->vrh.last_avail_idx, 3 + e->num);
+	VT_EQ(e, b->heads[0], 0xbeef);
+	vt_batch_free(b);
+}
+
+/*
+ * A chain that cannot be fetched in the middle of a batch: the chains
+ * before it are returned, its error is the next call's, and the ring
+ * works again once the driver fixes it.
+ */
+static void vt_case_getdescs_bad(struct vt_env *e)
+{
+	struct vt_batch *b = vt_batch_alloc(e);
+	u16 pos;
+
+	if (!b)
+		return;
+	vt_desc(e, 0, e->data_off, 8, 0, 0);
+	vt_desc(e, 1, e->data_off + 64, 8, F_NEXT, e->num);	/* bad next */
+	vt_desc(e, 2, e->data_off + 128, 8, F_WRITE, 0);
+	vt_avail_add(e, 0);
+	vt_avail_add(e, 1);
+	vt_avail_add(e, 2);
+
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 1);
+	VT_EQ(e, b->heads[0], 0);
+	VT_EQ(e, b->heads[1], 0xbeef);
+	VT_EQ(e, b->r[1].used, 0);
+	VT_EQ(e, e->vrh.last_avail_idx, 1);
+	b->heads[0] = 0xbeef;
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), -EINVAL);
+	VT_EQ(e, e->vrh.last_avail_idx, 1);
+	VT_EQ(e, b->heads[0], 0xbeef);
+	VT_EQ(e, b->r[0].used, 0);
+
+	vt_desc(e, 1, e->data_off + 64, 8, 0, 0);	/* the driver fixes it */
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 2);
+	VT_EQ(e, b->heads[0], 1);
+	VT_EQ(e, b->heads[1], 2);
+	VT_EQ(e, b->w[1].used, 1);
+	VT_EQ(e, e->vrh.last_avail_idx, 3);
+
+	/* An indirect table in a hole: -EFAULT, after the chain before. */
+	vt_desc_at(e, e->desc_off, 3, VT_IOVA + e->size, 32, F_INDIRECT, 0);
+	vt_avail_add(e, 0);
+	pos = e->avail_idx;
+	vt_avail_add(e, 3);
+	vt_avail_add(e, 2);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 1);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), -EFAULT);
+	VT_EQ(e, e->vrh.last_avail_idx, 4);
+
+	/* A head >= num there instead. */
+	vt_avail_set(e, pos, e->num);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), -EINVAL);
+	VT_EQ(e, e->vrh.last_avail_idx, 4);
+	vt_avail_set(e, pos, 0);
+	VT_EQ(e, vt_getdescs(e, b, 1), 1);
+	VT_EQ(e, b->heads[0], 0);
+
+	/* A readable chain with no readable kiovs given. */
+	VT_EQ(e, vringh_getdescs_iotlb_cached(&e->vrh, vt_xlc(e), NULL, b->w,
+					      b->heads, VT_BATCH, GFP_KERNEL),
+	      1);	/* chain 2 is writable only */
+	vt_avail_add(e, 0);
+	VT_EQ(e, vringh_getdescs_iotlb_cached(&e->vrh, vt_xlc(e), NULL, b->w,
+					      b->heads, VT_BATCH, GFP_KERNEL),
+	      -EINVAL);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 1);
+	VT_EQ(e, vt_getdescs(e, b, VT_BATCH), 0);
+	vt_batch_free(b);
+}
+
 /* ---- malformed rings: an errno, and the ring state left alone ---- */
 
 static void vt_expect_err(struct vt_env *e, int line, int want)
@@ -1866,6 +2080,10 @@ static const struct vt_case vt_cases[] = {
 	{ "abandon", vt_case_abandon, M_ALL },
 	{ "16-bit index wraparound", vt_case_wrap, M_ALL },
 	{ "complete_multi_user wraps the ring", vt_case_multi, M_USER },
+	{ "getdescs: batches across the wrap, max below and above",
+	  vt_case_getdescs, M_IOTLB },
+	{ "getdescs: a bad chain ends the batch, its error comes next",
+	  vt_case_getdescs_bad, M_IOTLB },
 	{ "event-idx notify logic", vt_case_event_idx, M_ALL },
 	{ "flags notify logic, mandatory barriers", vt_case_flags_notify,
 	  M_ALL },

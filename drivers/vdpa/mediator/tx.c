@@ -51,21 +51,22 @@ static struct sk_buff *med_tx_alloc(struct med_queue *q,
 	return skb;
 }
 
-/* Copy the rest of the readable part of the chain into @skb. */
-static int med_tx_copy(struct vdpa_sw_virtqueue *vq, struct sk_buff *skb)
+/* Copy the rest of the readable part of chain @i of the batch into @skb. */
+static int med_tx_copy(struct vdpa_sw_virtqueue *vq, unsigned int i,
+		       struct sk_buff *skb)
 {
 	unsigned int linear = skb_headlen(skb);
 	ssize_t ret;
-	int i;
+	int f;
 
-	ret = vdpa_sw_pull(vq, skb->data, linear);
+	ret = vdpa_sw_batch_pull(vq, i, skb->data, linear);
 	if (ret != linear)
 		return ret < 0 ? ret : -EFAULT;
-	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
-		skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+	for (f = 0; f < skb_shinfo(skb)->nr_frags; f++) {
+		skb_frag_t *frag = &skb_shinfo(skb)->frags[f];
 
-		ret = vdpa_sw_pull(vq, skb_frag_address(frag),
-				   skb_frag_size(frag));
+		ret = vdpa_sw_batch_pull(vq, i, skb_frag_address(frag),
+					 skb_frag_size(frag));
 		if (ret != skb_frag_size(frag))
 			return ret < 0 ? ret : -EFAULT;
 	}
@@ -117,16 +118,16 @@ static void med_tx_xmit(struct med_queue *q, struct sk_buff *skb,
 }
 
 /*
- * Send the frame of the current chain, or count why not.  Returns 0, or a
- * negative errno if driver memory is not reachable (the device then needs
- * a reset).
+ * Send the frame of chain @i of the batch, or count why not.  Returns 0, or
+ * a negative errno if driver memory is not reachable (the device then
+ * needs a reset).
  */
 static int med_tx_one(struct med_dev *med, struct vdpa_sw_virtqueue *vq,
-		      u16 pair, u16 lower_q)
+		      unsigned int i, u16 pair, u16 lower_q)
 {
 	struct net_device *lower = med->lower->netdev;
 	struct med_queue *q = &med->txq[pair];
-	size_t total = vringh_kiov_length(&vq->riov);
+	size_t total = vringh_kiov_length(&vq->batch->riov[i]);
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	struct sk_buff *skb;
 	size_t len;
@@ -141,7 +142,7 @@ static int med_tx_one(struct med_dev *med, struct vdpa_sw_virtqueue *vq,
 		med_count_drop(q, MED_DROP_TOO_LONG);
 		return 0;
 	}
-	ret = vdpa_sw_pull(vq, &hdr, sizeof(hdr));
+	ret = vdpa_sw_batch_pull(vq, i, &hdr, sizeof(hdr));
 	if (ret != sizeof(hdr))
 		return ret < 0 ? ret : -EFAULT;
 	if (hdr.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
@@ -154,7 +155,7 @@ static int med_tx_one(struct med_dev *med, struct vdpa_sw_virtqueue *vq,
 		med_count_drop(q, MED_DROP_NOMEM);
 		return 0;
 	}
-	ret = med_tx_copy(vq, skb);
+	ret = med_tx_copy(vq, i, skb);
 	if (ret) {
 		kfree_skb(skb);
 		return ret;
@@ -190,12 +191,47 @@ void med_tx_release(struct med_dev *med)
 		med_pool_drain(&med->txq[i].pool);
 }
 
+/*
+ * Send the chains of a batch of @n, stopping early at a stopped lower queue
+ * (*@stopped) or unreachable driver memory (the device then needs a reset:
+ * reported here, where the chain's place is known).  Returns the chains
+ * done, which the caller returns; it gives back the others.
+ */
+static unsigned int med_tx_batch(struct med_dev *med,
+				 struct vdpa_sw_virtqueue *vq, unsigned int n,
+				 u16 pair, u16 lower_q, int *err,
+				 bool *stopped)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(med->lower->netdev,
+						       lower_q);
+	unsigned int i;
+
+	*err = 0;
+	for (i = 0; i < n; i++) {
+		if (i && netif_xmit_frozen_or_drv_stopped(txq)) {
+			*stopped = true;
+			break;
+		}
+		*err = med_tx_one(med, vq, i, pair, lower_q);
+		if (*err) {
+			vdpa_sw_vq_buffer_fault(&med->sim, vq, *err);
+			break;
+		}
+	}
+	return i;
+}
+
 /**
  * med_tx() - serve a transmit queue
  * @med: the device
  * @vq: its transmit queue of pair @pair
  * @pair: the queue pair
  * @budget: most chains to serve
+ *
+ * Takes the chains in batches (vdpa_sw_vq_get_batch()), sends them and
+ * returns each batch with one update of the used ring.  A chain not sent
+ * when the lower's queue stops stays available, as do the chains after
+ * one whose memory is unreachable.
  *
  * Context: the queue pair's datapath thread, with &vdpa_sw.lock held for
  * reading.
@@ -209,25 +245,39 @@ int med_tx(struct med_dev *med, struct vdpa_sw_virtqueue *vq, u16 pair,
 	u16 lower_q = pair % lower->real_num_tx_queues;
 	struct netdev_queue *txq = netdev_get_tx_queue(lower, lower_q);
 	struct vdpa_sw *sim = &med->sim;
-	unsigned int n;
-	int ret = 0;
+	unsigned int served = 0, done;
+	bool stopped = false;
+	int ret = 0, err;
 
-	for (n = 0; n < budget; n++) {
+	while (served < budget) {
 		if (netif_xmit_frozen_or_drv_stopped(txq)) {
-			mod_timer(&med->tx_timer, jiffies + 1);
-			return VDPA_SW_VQ_IDLE;
+			stopped = true;
+			break;
 		}
-		ret = vdpa_sw_vq_get(sim, vq);
+		ret = vdpa_sw_vq_get_batch(sim, vq, budget - served);
 		if (ret <= 0)
 			break;
-		ret = med_tx_one(med, vq, pair, lower_q);
-		if (ret)
+		done = med_tx_batch(med, vq, ret, pair, lower_q, &err,
+				    &stopped);
+		ret = vdpa_sw_vq_put_batch(sim, vq, done);
+		if (ret) {
+			vdpa_sw_vq_fault(sim, vq, ret, "used ring",
+					 vq->device_addr);
 			break;
-		ret = vdpa_sw_vq_put(sim, vq, 0);
-		if (ret)
+		}
+		served += done;
+		if (err) {
+			ret = err;
+			break;
+		}
+		if (stopped)
 			break;
 	}
-	return ret < 0 ? ret : n;
+	if (stopped) {
+		mod_timer(&med->tx_timer, jiffies + 1);
+		return VDPA_SW_VQ_IDLE;
+	}
+	return ret < 0 ? ret : served;
 }
 
 /**

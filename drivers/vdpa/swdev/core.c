@@ -157,11 +157,35 @@ static void vdpa_sw_iotlb_clear(struct vdpa_sw *sim, u32 asid)
 	vhost_iotlb_reset(&none);
 }
 
+/* Chains @vq holds: taken from its live ring, not consumed. */
+static unsigned int vdpa_sw_vq_held(const struct vdpa_sw_virtqueue *vq)
+{
+	return vq->bufs.n + (vq->batch ? vq->batch->n : 0);
+}
+
+/*
+ * Give back every chain @vq holds: those of a batch (not held between
+ * calls of process_vq, but a device type may stop in the middle), then
+ * those held for a frame.  Caller holds sim->lock, for writing or as the
+ * queue's thread.
+ */
+static void vdpa_sw_vq_release(struct vdpa_sw_virtqueue *vq)
+{
+	struct vdpa_sw_batch *b = vq->batch;
+
+	if (b && b->n) {
+		vringh_abandon_iotlb(&vq->vring, b->n);
+		vq->stats.received_desc -= b->n;
+		b->n = 0;
+	}
+	vdpa_sw_bufs_release(vq);
+}
+
 /* Stop using the ring of a queue, keeping its position. */
 static void vdpa_sw_vq_stop(struct vdpa_sw_virtqueue *vq)
 {
 	if (vq->live) {
-		vdpa_sw_bufs_release(vq);
+		vdpa_sw_vq_release(vq);
 		vq->avail_idx = vq->vring.last_avail_idx;
 	}
 	vq->live = false;
@@ -328,9 +352,14 @@ EXPORT_SYMBOL_GPL(vdpa_sw_set_needs_reset);
 /* The address the current chain's copy failed at: where its iov stands. */
 static u64 vdpa_sw_vq_fault_addr(struct vdpa_sw_virtqueue *vq)
 {
-	const struct vringh_kiov *iov = vq->wiov.i < vq->wiov.used ?
-					&vq->wiov : &vq->riov;
+	const struct vringh_kiov *r = &vq->riov, *w = &vq->wiov, *iov;
+	const struct vdpa_sw_batch *b = vq->batch;
 
+	if (b && b->n) {
+		r = &b->riov[b->cur];
+		w = &b->wiov[b->cur];
+	}
+	iov = w->i < w->used ? w : r;
 	if (vq->bufs.n)
 		iov = &vq->bufs.iov;
 	if (iov->i >= iov->used)
@@ -541,6 +570,158 @@ int vdpa_sw_vq_put(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq, u32 len)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_vq_put);
+
+/* A queue's first batch: its arrays, for the life of the device. */
+static struct vdpa_sw_batch *vdpa_sw_batch_alloc(void)
+{
+	struct vdpa_sw_batch *b;
+	unsigned int i;
+
+	b = kzalloc(sizeof(*b), GFP_NOIO | __GFP_NOWARN);
+	if (!b)
+		return NULL;
+	for (i = 0; i < VDPA_SW_GET_BATCH; i++) {
+		vringh_kiov_init(&b->riov[i], b->rvec[i], VDPA_SW_IOV_INIT);
+		vringh_kiov_init(&b->wiov[i], b->wvec[i], VDPA_SW_IOV_INIT);
+	}
+	return b;
+}
+
+static void vdpa_sw_batch_free(struct vdpa_sw_virtqueue *vq)
+{
+	struct vdpa_sw_batch *b = vq->batch;
+	unsigned int i;
+
+	if (!b)
+		return;
+	for (i = 0; i < VDPA_SW_GET_BATCH; i++) {
+		vringh_kiov_cleanup(&b->riov[i]);
+		vringh_kiov_cleanup(&b->wiov[i]);
+	}
+	kfree(b);
+	vq->batch = NULL;
+}
+
+/**
+ * vdpa_sw_vq_get_batch() - take several available chains at once
+ * @sim: the device
+ * @vq: a usable queue (see vdpa_sw_vq_usable()) that holds no chain
+ * @max: most chains to take; at most %VDPA_SW_GET_BATCH are
+ *
+ * vdpa_sw_vq_get() for a batch: the available index is read once for all
+ * of them (vringh_getdescs_iotlb_cached()).  Chain i is in
+ * @vq->batch->riov[i], @vq->batch->wiov[i] and @vq->batch->head[i]; copy
+ * from it with vdpa_sw_batch_pull(), then return the batch, before
+ * process_vq returns, with vdpa_sw_vq_put_batch().  A malformed chain ends
+ * a batch: the chains before it are taken, and the next call reports it.
+ *
+ * Context: process context, caller holds &vdpa_sw.lock.
+ * Return: the number of chains taken, 0 if the ring is empty, -ENOMEM, or
+ * a negative errno if the ring is malformed.
+ */
+int vdpa_sw_vq_get_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
+			 unsigned int max)
+{
+	struct vdpa_sw_batch *b = vq->batch;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&sim->lock);
+	if (WARN_ON_ONCE(vdpa_sw_vq_held(vq)))
+		return -EINVAL;
+	if (unlikely(!b)) {
+		b = vdpa_sw_batch_alloc();
+		if (!b)
+			return -ENOMEM;
+		vq->batch = b;
+	}
+	max = min_t(unsigned int, max, VDPA_SW_GET_BATCH);
+	for (i = 0; i < max; i++) {
+		vdpa_sw_kiov_shrink(&b->riov[i], b->rvec[i], VDPA_SW_IOV_INIT);
+		vdpa_sw_kiov_shrink(&b->wiov[i], b->wvec[i], VDPA_SW_IOV_INIT);
+	}
+	/* A fault report finds no stale chain here (vdpa_sw_vq_fault_addr). */
+	vdpa_sw_kiov_shrink(&vq->riov, vq->rvec, ARRAY_SIZE(vq->rvec));
+	vdpa_sw_kiov_shrink(&vq->wiov, vq->wvec, ARRAY_SIZE(vq->wvec));
+	b->cur = 0;
+	ret = vringh_getdescs_iotlb_cached(&vq->vring, &vq->xlc, b->riov,
+					   b->wiov, b->head, max, GFP_NOIO);
+	if (ret > 0) {
+		b->n = ret;
+		vq->stats.received_desc += ret;
+	}
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vdpa_sw_vq_get_batch);
+
+/**
+ * vdpa_sw_batch_pull() - copy from the readable part of a chain of a batch
+ * @vq: the queue
+ * @i: the chain, below the number vdpa_sw_vq_get_batch() took
+ * @dst: destination buffer
+ * @len: bytes to copy
+ *
+ * Context: caller holds &vdpa_sw.lock, as the queue's datapath thread.
+ * Return: the number of bytes copied (less than @len at the end of the
+ * readable part), or a negative errno if driver memory is not mapped.
+ */
+ssize_t vdpa_sw_batch_pull(struct vdpa_sw_virtqueue *vq, unsigned int i,
+			   void *dst, size_t len)
+{
+	struct vdpa_sw_batch *b = vq->batch;
+
+	if (WARN_ON_ONCE(!b || i >= b->n))
+		return -EINVAL;
+	b->cur = i;
+	return vringh_iov_pull_iotlb_cached(&vq->vring, &vq->xlc, &b->riov[i],
+					    dst, len);
+}
+EXPORT_SYMBOL_GPL(vdpa_sw_batch_pull);
+
+/**
+ * vdpa_sw_vq_put_batch() - return the first chains of a batch, give back
+ *	the others
+ * @sim: the device
+ * @vq: the queue
+ * @n: chains to return, the first @n of the batch; the device wrote
+ *	nothing into them (transmit)
+ *
+ * Returns the @n chains with one update of the used index, and gives back
+ * the rest of the batch: they stay available, the next chains taken.  The
+ * driver is notified later, by vdpa_sw_vq_notify().  The queue holds no
+ * chain afterwards, whatever the result.
+ *
+ * Context: process context, caller holds &vdpa_sw.lock.
+ * Return: 0, or a negative errno if the used ring cannot be written.
+ */
+int vdpa_sw_vq_put_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
+			 unsigned int n)
+{
+	struct vdpa_sw_batch *b = vq->batch;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&sim->lock);
+	if (WARN_ON_ONCE(!b || n > b->n))
+		return -EINVAL;
+	vringh_abandon_iotlb(&vq->vring, b->n - n);
+	vq->stats.received_desc -= b->n - n;
+	b->n = 0;
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		b->used[i].id = cpu_to_vdpa_sw32(sim, b->head[i]);
+		b->used[i].len = 0;
+	}
+	ret = vringh_complete_multi_iotlb_cached(&vq->vring, &vq->xlc, b->used,
+						 n);
+	if (ret < 0)
+		return ret;
+	vq->stats.completed_desc += n;
+	vq->need_notify = true;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vdpa_sw_vq_put_batch);
 
 /**
  * vdpa_sw_vq_put_status() - end a request with its status byte
@@ -876,7 +1057,7 @@ static int vdpa_sw_set_vq_state(struct vdpa_device *vdpa, u16 idx,
 	} else {
 		vq->avail_idx = state->split.avail_index;
 		if (vq->live) {
-			vdpa_sw_bufs_release(vq);
+			vdpa_sw_vq_release(vq);
 			vq->vring.last_avail_idx = vq->avail_idx;
 			vq->vring.last_used_idx = vq->avail_idx;
 		}
@@ -896,10 +1077,11 @@ static int vdpa_sw_get_vq_state(struct vdpa_device *vdpa, u16 idx,
 	down_write(&sim->lock);
 	/*
 	 * Every chain taken was returned (used == avail when unlocked), but
-	 * those held for a frame, which are not consumed.
+	 * those held (for a frame, or in a batch), which are not consumed.
 	 */
 	state->split.avail_index = vq->live ?
-				   vq->vring.last_avail_idx - vq->bufs.n :
+				   vq->vring.last_avail_idx -
+				   vdpa_sw_vq_held(vq) :
 				   vq->avail_idx;
 	up_write(&sim->lock);
 	return 0;
@@ -1382,6 +1564,7 @@ static void vdpa_sw_free(struct vdpa_device *vdpa)
 			vringh_kiov_cleanup(&sim->vqs[i].riov);
 			vringh_kiov_cleanup(&sim->vqs[i].wiov);
 			vdpa_sw_bufs_free(&sim->vqs[i]);
+			vdpa_sw_batch_free(&sim->vqs[i]);
 		}
 	}
 	if (sim->iommu) {

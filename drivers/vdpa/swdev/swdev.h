@@ -27,6 +27,8 @@
 #define VDPA_SW_BATCH		64
 /* Descriptors per chain a queue can hold before its iovs grow. */
 #define VDPA_SW_IOV_INIT	4
+/* Most chains vdpa_sw_vq_get_batch() takes at once. */
+#define VDPA_SW_GET_BATCH	16
 
 /* process_vq: the queue waits for vdpa_sw_schedule(), see there. */
 #define VDPA_SW_VQ_IDLE		(-EAGAIN)
@@ -96,6 +98,30 @@ struct vdpa_sw_bufs {
 };
 
 /**
+ * struct vdpa_sw_batch - chains a queue took together, see
+ *	vdpa_sw_vq_get_batch()
+ * @riov: device-readable part of each chain
+ * @wiov: device-writable part of each chain
+ * @rvec: initial storage of @riov (they grow on demand)
+ * @wvec: initial storage of @wiov
+ * @head: head of each chain
+ * @used: the used elements vdpa_sw_vq_put_batch() writes
+ * @n: chains held: taken, neither returned nor given back
+ * @cur: the chain being served (vdpa_sw_batch_pull()), whose place a
+ *	fault report names
+ */
+struct vdpa_sw_batch {
+	struct vringh_kiov riov[VDPA_SW_GET_BATCH];
+	struct vringh_kiov wiov[VDPA_SW_GET_BATCH];
+	struct kvec rvec[VDPA_SW_GET_BATCH][VDPA_SW_IOV_INIT];
+	struct kvec wvec[VDPA_SW_GET_BATCH][VDPA_SW_IOV_INIT];
+	u16 head[VDPA_SW_GET_BATCH];
+	struct vring_used_elem used[VDPA_SW_GET_BATCH];
+	unsigned int n;
+	unsigned int cur;
+};
+
+/**
  * struct vdpa_sw_virtqueue - one virtqueue of a software device
  * @vring: host view of the ring, valid while @live
  * @riov: device-readable part of the chain being served
@@ -107,6 +133,9 @@ struct vdpa_sw_bufs {
  * @head: head of the chain being served
  * @bufs: chains held for one frame, between calls of the datapath thread
  *	while the ring has too few (vdpa_sw_vq_get_bufs())
+ * @batch: chains taken together (vdpa_sw_vq_get_batch()), allocated at
+ *	the first batch; none are held between calls of
+ *	&vdpa_sw_dev_attr.process_vq
  * @ready: the driver enabled the queue (set_vq_ready)
  * @live: @vring was initialised from the current address and size
  * @passive: the thread never serves this queue on its own: another queue
@@ -137,6 +166,7 @@ struct vdpa_sw_virtqueue {
 	struct vringh_iotlb_cache xlc;
 	u16 head;
 	struct vdpa_sw_bufs bufs;
+	struct vdpa_sw_batch *batch;
 	bool ready;
 	bool live;
 	bool passive;
@@ -424,6 +454,12 @@ int vdpa_sw_vq_get(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq);
 void vdpa_sw_vq_unget(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq);
 int vdpa_sw_vq_put(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 		   u32 len);
+int vdpa_sw_vq_get_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
+			 unsigned int max);
+ssize_t vdpa_sw_batch_pull(struct vdpa_sw_virtqueue *vq, unsigned int i,
+			   void *dst, size_t len);
+int vdpa_sw_vq_put_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
+			 unsigned int n);
 int vdpa_sw_vq_put_status(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 			  u8 status);
 int vdpa_sw_vq_notify(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq);
