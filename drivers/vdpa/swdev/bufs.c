@@ -193,21 +193,15 @@ int vdpa_sw_vq_put_bufs(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 	if (WARN_ON_ONCE(!b->n))
 		return -EINVAL;
 	n = vdpa_sw_bufs_needed(sim, b, len);
-	vringh_abandon_iotlb(&vq->vring, b->n - n);
-	vq->stats.received_desc -= b->n - n;
+	vdpa_sw_vq_giveback(vq, b->n - n);
 	for (i = 0; i < n; i++) {
 		part = min_t(size_t, len, vdpa_sw32_to_cpu(sim, b->used[i].len));
 		b->used[i].len = cpu_to_vdpa_sw32(sim, part);
 		len -= part;
 	}
-	ret = vringh_complete_multi_iotlb_cached(&vq->vring, &vq->xlc, b->used,
-						 n);
+	ret = vdpa_sw_vq_complete(vq, b->used, n);
 	vdpa_sw_bufs_clear(b);
-	if (ret < 0)
-		return ret;
-	vq->stats.completed_desc += n;
-	vq->need_notify = true;
-	return 0;
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_vq_put_bufs);
 
@@ -218,8 +212,7 @@ EXPORT_SYMBOL_GPL(vdpa_sw_vq_put_bufs);
  */
 void vdpa_sw_bufs_release(struct vdpa_sw_virtqueue *vq)
 {
-	vringh_abandon_iotlb(&vq->vring, vq->bufs.n);
-	vq->stats.received_desc -= vq->bufs.n;
+	vdpa_sw_vq_giveback(vq, vq->bufs.n);
 	vdpa_sw_bufs_clear(&vq->bufs);
 }
 

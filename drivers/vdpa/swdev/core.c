@@ -174,8 +174,7 @@ static void vdpa_sw_vq_release(struct vdpa_sw_virtqueue *vq)
 	struct vdpa_sw_batch *b = vq->batch;
 
 	if (b && b->n) {
-		vringh_abandon_iotlb(&vq->vring, b->n);
-		vq->stats.received_desc -= b->n;
+		vdpa_sw_vq_giveback(vq, b->n);
 		b->n = 0;
 	}
 	vdpa_sw_bufs_release(vq);
@@ -540,8 +539,7 @@ EXPORT_SYMBOL_GPL(vdpa_sw_vq_get);
 void vdpa_sw_vq_unget(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq)
 {
 	lockdep_assert_held(&sim->lock);
-	vringh_abandon_iotlb(&vq->vring, 1);
-	vq->stats.received_desc--;
+	vdpa_sw_vq_giveback(vq, 1);
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_vq_unget);
 
@@ -699,13 +697,11 @@ int vdpa_sw_vq_put_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 {
 	struct vdpa_sw_batch *b = vq->batch;
 	unsigned int i;
-	int ret;
 
 	lockdep_assert_held(&sim->lock);
 	if (WARN_ON_ONCE(!b || n > b->n))
 		return -EINVAL;
-	vringh_abandon_iotlb(&vq->vring, b->n - n);
-	vq->stats.received_desc -= b->n - n;
+	vdpa_sw_vq_giveback(vq, b->n - n);
 	b->n = 0;
 	if (!n)
 		return 0;
@@ -713,13 +709,7 @@ int vdpa_sw_vq_put_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 		b->used[i].id = cpu_to_vdpa_sw32(sim, b->head[i]);
 		b->used[i].len = 0;
 	}
-	ret = vringh_complete_multi_iotlb_cached(&vq->vring, &vq->xlc, b->used,
-						 n);
-	if (ret < 0)
-		return ret;
-	vq->stats.completed_desc += n;
-	vq->need_notify = true;
-	return 0;
+	return vdpa_sw_vq_complete(vq, b->used, n);
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_vq_put_batch);
 
