@@ -102,7 +102,9 @@ struct vdpa_sw_bufs {
  *	vdpa_sw_vq_get_batch()
  * @riov: device-readable part of each chain
  * @wiov: device-writable part of each chain
- * @rvec: initial storage of @riov (they grow on demand)
+ * @rvec: initial storage of @riov (they grow on demand; one grown past 64
+ *	kvecs goes back to it at the next batch, so a queue keeps at most
+ *	32 KiB of kvecs between batches)
  * @wvec: initial storage of @wiov
  * @head: head of each chain
  * @used: the used elements vdpa_sw_vq_put_batch() writes
