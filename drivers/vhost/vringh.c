@@ -291,6 +291,15 @@ static bool vrh_iotlb_cached(const struct vrh_ctx *c, u64 addr)
 	       (!xl->gen || READ_ONCE(*xl->gen) == xl->seen);
 }
 
+/* Keep in the caller's cache the IOVA an access could not reach. */
+static int vrh_iotlb_fault(struct vrh_ctx *c, u64 addr, int err)
+{
+	c->xl.fault = addr;
+	if (c->cache)
+		c->cache->fault = addr;
+	return err;
+}
+
 /*
  * Copy @len bytes between @buf and IOVA @addr, one memcpy per physically
  * contiguous piece.  Needs VHOST_MAP_WO to write and VHOST_MAP_RO to read.
@@ -312,14 +321,18 @@ static int vrh_iotlb_xfer(struct vrh_ctx *c, u64 addr, void *buf, size_t len,
 		if (!vrh_iotlb_cached(c, addr)) {
 			err = vrh_iotlb_lookup(c, addr);
 			if (err)
-				return err;
+				return vrh_iotlb_fault(c, addr, err);
 		}
-		if ((c->xl.perm & need) != need)
-			return vrh_bad(-EFAULT, "iova %#llx not %s", addr,
-				       to_iova ? "writable" : "readable");
+		if ((c->xl.perm & need) != need) {
+			vrh_bad(-EFAULT, "iova %#llx not %s", addr,
+				to_iova ? "writable" : "readable");
+			return vrh_iotlb_fault(c, addr, -EFAULT);
+		}
 
-		if (check_add_overflow(c->xl.pa, addr - c->xl.start, &pa))
-			return vrh_bad(-EFAULT, "iova %#llx maps past 2^64", addr);
+		if (check_add_overflow(c->xl.pa, addr - c->xl.start, &pa)) {
+			vrh_bad(-EFAULT, "iova %#llx maps past 2^64", addr);
+			return vrh_iotlb_fault(c, addr, -EFAULT);
+		}
 		seg_last = min(last, c->xl.last);
 		n = seg_last - addr + 1;
 		err = vrh_phys_copy(pa, buf, n, to_iova);
@@ -1887,6 +1900,7 @@ void vringh_iotlb_cache_init(struct vringh_iotlb_cache *cache,
 {
 	cache->gen = gen;
 	cache->ok = false;
+	cache->fault = 0;
 }
 EXPORT_SYMBOL_GPL(vringh_iotlb_cache_init);
 

@@ -27,6 +27,9 @@
  * @start: its first IOVA
  * @last: its last IOVA
  * @pa: the physical address of @start
+ * @fault: the IOVA the last access that failed could not reach (no map,
+ *	or not the permission it needed): where a ring or buffer fault is,
+ *	for the caller's report after a call returned -EFAULT
  *
  * Initialise with vringh_iotlb_cache_init(); the caller serialises all
  * calls that use one cache, as it serialises the calls on its ring.
@@ -39,6 +42,7 @@ struct vringh_iotlb_cache {
 	u64 start;
 	u64 last;
 	u64 pa;
+	u64 fault;
 };
 
 void vringh_iotlb_cache_init(struct vringh_iotlb_cache *cache,

@@ -1547,6 +1547,15 @@ static void vt_case_iotlb_perm(struct vt_env *e)
 	VT_EQ(e, vt_complete(e, head, 4), 0);
 }
 
+/* iotlb-cached: the cache keeps the IOVA the last -EFAULT could not reach. */
+static void vt_fault_at(struct vt_env *e, int line, u64 iova)
+{
+	if (e->mode == VT_IOTLB_CACHED)
+		vt_eq(e, line, "xlc.fault", e->xlc.fault, iova);
+}
+
+#define VT_FAULT_AT(e, iova) vt_fault_at(e, __LINE__, iova)
+
 static void vt_case_iotlb_unmapped(struct vt_env *e)
 {
 	struct kvec wrap = {
@@ -1561,6 +1570,7 @@ static void vt_case_iotlb_unmapped(struct vt_env *e)
 	vt_avail_add(e, 0);
 	VT_EQ(e, vt_getdesc(e, &head), 1);
 	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), -EFAULT);
+	VT_FAULT_AT(e, VT_IOVA + e->size + 0x1000);
 
 	/* From the end of pair 1 into a hole where pair 2 was. */
 	VT_EQ(e, vt_iotlb_set(e, 2, 0), 0);
@@ -1568,12 +1578,14 @@ static void vt_case_iotlb_unmapped(struct vt_env *e)
 	vt_avail_add(e, 1);
 	VT_EQ(e, vt_getdesc(e, &head), 1);
 	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), -EFAULT);
+	VT_FAULT_AT(e, VT_IOVA + 4 * PAGE_SIZE);
 	VT_EQ(e, vt_iotlb_set(e, 2, VHOST_MAP_RW), 0);
 
 	/* An indirect table in a hole. */
 	vt_desc_at(e, e->desc_off, 2, VT_IOVA + e->size, 32, F_INDIRECT, 0);
 	vt_avail_add(e, 2);
 	VT_GETDESC_ERR(e, -EFAULT);
+	VT_FAULT_AT(e, VT_IOVA + e->size);
 
 	/* A kiov whose range wraps u64. */
 	vringh_kiov_init(&e->riov, &wrap, 1);
@@ -1581,9 +1593,10 @@ static void vt_case_iotlb_unmapped(struct vt_env *e)
 	VT_EQ(e, vt_pull(e, buf, sizeof(buf)), -EINVAL);
 	vringh_kiov_init(&e->riov, e->rvec, ARRAY_SIZE(e->rvec));
 
-	/* The ring itself unmapped, then no iotlb at all. */
+	/* The ring itself unmapped (avail->idx first), then no iotlb at all. */
 	VT_EQ(e, vt_iotlb_set(e, 0, 0), 0);
 	VT_GETDESC_ERR(e, -EFAULT);
+	VT_FAULT_AT(e, VT_IOVA + e->avail_off + 2);
 	VT_EQ(e, vt_notify_enable(e), false);
 	vringh_set_iotlb(&e->vrh, NULL, NULL);
 	VT_GETDESC_ERR(e, -EINVAL);
