@@ -72,6 +72,18 @@ stray_unhinted() {
 	[ -n "$lines" ] && ! grep -qF -- "--iova-mode" <<<"$lines"
 }
 
+# faults_at MARK PART ADDR: there are fault lines of $DEVNAME after MARK,
+# and each names PART at ADDR (regular expressions).
+faults_at() {
+	local lines
+
+	lines=$(kmsg_since "$1" | grep -E -- \
+		"$DEVNAME: virtqueue [0-9]+: .* at iova 0x[0-9a-f]+ not reachable")
+	echo "$lines"
+	[ -n "$lines" ] &&
+		! grep -vqE -- "virtqueue [0-9]+: $2 at iova $3 not reachable" <<<"$lines"
+}
+
 # hinted MARK N: at least N buffer lines after MARK, each with the hint.
 hinted() {
 	local lines
@@ -92,8 +104,11 @@ if [ -z "$NODE" ]; then
 fi
 t_ok "vdpa dev add $DEVNAME ($NODE)"
 
+mark3=$(fresh_mark)
 t_check "nothing mapped: rings and buffers by physical address unreachable" \
 	"$PROBE" nomap "$NODE"
+t_check "nothing mapped: the fault names the avail ring, not a buffer" \
+	faults_at "$mark3" "avail ring" "0x[0-9a-f]+"
 t_check "rings mapped: buffers outside the map unreachable (IOVA and PA)" \
 	"$PROBE" partial "$NODE"
 t_check "a new opener cannot reach a previous user's mappings" \
@@ -122,6 +137,13 @@ t_check "stray: a TX frame at an address nobody mapped: NEEDS_RESET" \
 	"$PROBE" stray "$NODE"
 t_check "stray: the fault names the address, without the DPDK hint" \
 	stray_unhinted "$mark3"
+
+# The descriptor table where nothing is mapped: the line says so.
+mark3=$(fresh_mark)
+t_check "desctab: a TX descriptor table nobody mapped: NEEDS_RESET" \
+	"$PROBE" desctab "$NODE"
+t_check "desctab: the fault names the descriptor table and its address" \
+	faults_at "$mark3" "descriptor table" "0x5a5a5000"
 
 # DPDK 22.11's mistake: buffers mapped at IOVAs, descriptors holding their
 # virtual addresses.  The fault says what to do.

@@ -35,6 +35,9 @@
  *            address, in the first and then (a second open) in the second
  *            page: NEEDS_RESET within 5 s each time (the test checks both
  *            fault lines name --iova-mode=va)
+ *   desctab  as "stray", with a good TX frame but the TX descriptor table
+ *            at STRAY_IOVA (the test checks the fault line names the
+ *            descriptor table, not a buffer)
  *
  * Passing means: the secret never shows up in a mapped RX buffer, the
  * victim page keeps its pattern, and no descriptor pointing at unmapped
@@ -503,14 +506,28 @@ static void scenario_reopen(struct arena *a)
 	scenario_partial(a, "reopen");
 }
 
+/* Tell the device @r's descriptor table is at @iova; the probe writes its own. */
+static void move_desc(int fd, const struct ring *r, uint64_t iova)
+{
+	struct vhost_vring_addr addr = {
+		.index = r->index,
+		.desc_user_addr = iova,
+		.avail_user_addr = r->avail_a,
+		.used_user_addr = r->used_a,
+	};
+
+	xioctl(fd, VHOST_SET_VRING_ADDR, &addr, "SET_VRING_ADDR");
+}
+
 /*
  * One open with the rings mapped at their virtual addresses and the
  * buffer pages mapped at @buf_iova (their virtual address, or not), an RX
- * buffer at @rx and a TX frame at @bad, which must not be reachable: the
- * device must stop with NEEDS_RESET and use neither buffer.
+ * buffer at @rx and a TX frame at @bad, or the TX descriptor table at
+ * @tx_desc if it is not 0, which must not be reachable: the device must
+ * stop with NEEDS_RESET and use neither buffer.
  */
 static void fault_case(struct arena *a, const char *name, uint64_t buf_iova,
-		       uint64_t rx_addr, uint64_t bad)
+		       uint64_t rx_addr, uint64_t bad, uint64_t tx_desc)
 {
 	struct ring rx, tx;
 	int fd = dev_open();
@@ -519,6 +536,8 @@ static void fault_case(struct arena *a, const char *name, uint64_t buf_iova,
 	iotlb(fd, VHOST_IOTLB_UPDATE, buf_iova, 2 * PG, vaddr(a, P_TXBUF));
 	ring_setup(fd, a, &rx, RX_QUEUE, P_RXRING, false);
 	ring_setup(fd, a, &tx, TX_QUEUE, P_TXRING, false);
+	if (tx_desc)
+		move_desc(fd, &tx, tx_desc);
 	start(fd);
 	post(&rx, 0, rx_addr, PG, VRING_DESC_F_WRITE);
 	post(&tx, 0, bad, NET_HDR_LEN + FRAME_LEN, 0);
@@ -541,7 +560,14 @@ static void fault_case(struct arena *a, const char *name, uint64_t buf_iova,
 static void scenario_stray(struct arena *a)
 {
 	fault_case(a, "stray", vaddr(a, P_TXBUF), vaddr(a, P_RXBUF),
-		   STRAY_IOVA);
+		   STRAY_IOVA, 0);
+}
+
+/* A good TX frame, but the TX descriptor table where nothing is mapped. */
+static void scenario_desctab(struct arena *a)
+{
+	fault_case(a, "desctab", vaddr(a, P_TXBUF), vaddr(a, P_RXBUF),
+		   vaddr(a, P_TXBUF), STRAY_IOVA);
 }
 
 /*
@@ -552,9 +578,9 @@ static void scenario_stray(struct arena *a)
 static void scenario_pamode(struct arena *a)
 {
 	fault_case(a, "pamode", PAMODE_IOVA, PAMODE_IOVA + PG,
-		   vaddr(a, P_TXBUF));
+		   vaddr(a, P_TXBUF), 0);
 	fault_case(a, "pamode", PAMODE_IOVA, PAMODE_IOVA,
-		   vaddr(a, P_RXBUF) + 256);
+		   vaddr(a, P_RXBUF) + 256, 0);
 }
 
 /* utime + stime, in clock ticks, of the thread whose name is @comm. */
@@ -664,9 +690,10 @@ int main(int argc, char **argv)
 			  strcmp(argv[1], "partial") &&
 			  strcmp(argv[1], "reopen") &&
 			  strcmp(argv[1], "stray") &&
+			  strcmp(argv[1], "desctab") &&
 			  strcmp(argv[1], "pamode"))) {
 		fprintf(stderr,
-			"usage: sim-isolation-probe nomap|partial|reopen|stray|pamode /dev/vhost-vdpa-N\n"
+			"usage: sim-isolation-probe nomap|partial|reopen|stray|desctab|pamode /dev/vhost-vdpa-N\n"
 			"       sim-isolation-probe roused /dev/vhost-vdpa-N THREAD-NAME\n");
 		return EXIT_SETUP;
 	}
@@ -680,6 +707,8 @@ int main(int argc, char **argv)
 		scenario_partial(&a, "partial");
 	else if (!strcmp(what, "stray"))
 		scenario_stray(&a);
+	else if (!strcmp(what, "desctab"))
+		scenario_desctab(&a);
 	else if (!strcmp(what, "pamode"))
 		scenario_pamode(&a);
 	else

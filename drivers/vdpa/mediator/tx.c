@@ -214,7 +214,7 @@ static unsigned int med_tx_batch(struct med_dev *med,
 		}
 		*err = med_tx_one(med, vq, i, pair, lower_q);
 		if (*err) {
-			vdpa_sw_vq_buffer_fault(&med->sim, vq, *err);
+			vdpa_sw_vq_error(&med->sim, vq, *err);
 			break;
 		}
 	}
@@ -261,8 +261,7 @@ int med_tx(struct med_dev *med, struct vdpa_sw_virtqueue *vq, u16 pair,
 				    &stopped);
 		ret = vdpa_sw_vq_put_batch(sim, vq, done);
 		if (ret) {
-			vdpa_sw_vq_fault(sim, vq, ret, "used ring",
-					 vq->device_addr);
+			vdpa_sw_vq_error(sim, vq, ret);
 			break;
 		}
 		served += done;

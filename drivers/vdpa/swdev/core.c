@@ -348,24 +348,6 @@ void vdpa_sw_set_needs_reset(struct vdpa_sw *sim)
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_set_needs_reset);
 
-/* The address the current chain's copy failed at: where its iov stands. */
-static u64 vdpa_sw_vq_fault_addr(struct vdpa_sw_virtqueue *vq)
-{
-	const struct vringh_kiov *r = &vq->riov, *w = &vq->wiov, *iov;
-	const struct vdpa_sw_batch *b = vq->batch;
-
-	if (b && b->n) {
-		r = &b->riov[b->cur];
-		w = &b->wiov[b->cur];
-	}
-	iov = w->i < w->used ? w : r;
-	if (vq->bufs.n)
-		iov = &vq->bufs.iov;
-	if (iov->i >= iov->used)
-		return vq->desc_addr;
-	return (u64)(uintptr_t)iov->iov[iov->i].iov_base;
-}
-
 /* What a buffer's fault line adds when vdpa_sw_user_mapped() is true. */
 #define VDPA_SW_IOVA_MODE_HINT \
 	"; it is a user address mapped at another IOVA: DPDK 22.11 virtio-user needs --iova-mode=va"
@@ -405,67 +387,89 @@ static bool vdpa_sw_user_mapped(struct vdpa_sw *sim,
 	return found;
 }
 
+/* Whether @addr lies in the @len bytes at @start. */
+static bool vdpa_sw_in(u64 addr, u64 start, u64 len)
+{
+	return addr >= start && addr - start < len;
+}
+
+/*
+ * What of @vq's driver memory @addr is: one of its rings, else a buffer
+ * (an indirect descriptor table included: a descriptor points to it).
+ */
+static const char *vdpa_sw_vq_part(const struct vdpa_sw_virtqueue *vq,
+				   u64 addr)
+{
+	if (vdpa_sw_in(addr, vq->driver_addr, 6 + 2 * (u64)vq->num))
+		return "avail ring";
+	if (vdpa_sw_in(addr, vq->desc_addr, 16 * (u64)vq->num))
+		return "descriptor table";
+	if (vdpa_sw_in(addr, vq->device_addr, 6 + 8 * (u64)vq->num))
+		return "used ring";
+	return "buffer";
+}
+
+/*
+ * The line for driver memory @vq could not reach at @addr.  Only a buffer
+ * can carry a user's virtual address by mistake, and only vhost_vdpa's
+ * ranges have a struct vdpa_map_file as opaque: the DPDK hint is checked
+ * for those alone.
+ */
+static void vdpa_sw_vq_log_fault(struct vdpa_sw *sim,
+				 struct vdpa_sw_virtqueue *vq, u64 addr)
+{
+	const char *what = vdpa_sw_vq_part(vq, addr);
+	bool hint;
+
+	hint = !strcmp(what, "buffer") && vdpa_sw_bound_to(sim, "vhost_vdpa") &&
+	       vdpa_sw_user_mapped(sim, vq, addr);
+	dev_err_ratelimited(&sim->vdpa.dev,
+			    "virtqueue %u: %s at iova 0x%llx not reachable (%d), device needs reset%s\n",
+			    vdpa_sw_vq_index(sim, vq), what, addr, -EFAULT,
+			    hint ? VDPA_SW_IOVA_MODE_HINT : "");
+}
+
 /**
- * vdpa_sw_vq_fault() - a queue could not reach driver memory: stop the device
+ * vdpa_sw_vq_error() - a ring call on a queue failed: report it, stop the device
  * @sim: the device
- * @vq: the queue
- * @err: the errno of the failed access
- * @what: what was accessed ("used ring", "buffer", ...)
- * @addr: the IOVA it was at
+ * @vq: the queue whose ring call (take, copy or return a chain, notify)
+ *	failed
+ * @err: the negative errno it returned
  *
- * Logs one rate-limited line naming the device, the queue and the address,
- * then sets VIRTIO_CONFIG_S_NEEDS_RESET (see vdpa_sw_set_needs_reset()).
- * On a device bound to vhost_vdpa, when an unreachable buffer's address is
- * a user address inside a range the same user mapped (at another IOVA),
- * the line adds the likely cause: a DPDK 22.11 virtio-user client in its
- * default IOVA mode, which puts virtual addresses in descriptors but maps
- * physical ones, needs --iova-mode=va.  Any other address gets no hint.
- * Checking takes &vdpa_sw.iommu_lock and walks at most 4096 ranges.
+ * Logs one rate-limited line naming the device and the queue, then sets
+ * VIRTIO_CONFIG_S_NEEDS_RESET (see vdpa_sw_set_needs_reset()); only the
+ * first error until the next reset is logged.  For -EFAULT the line names
+ * the IOVA vringh could not reach and what lies there: the avail ring, the
+ * descriptor table, the used ring, or a buffer (an indirect table counts
+ * as one).  On a device bound to vhost_vdpa, when an unreachable buffer's
+ * address is a user address inside a range the same user mapped (at
+ * another IOVA), the line adds the likely cause: a DPDK 22.11 virtio-user
+ * client in its default IOVA mode, which puts virtual addresses in
+ * descriptors but maps physical ones, needs --iova-mode=va; checking takes
+ * &vdpa_sw.iommu_lock and walks at most 4096 ranges.  Any other errno is a
+ * malformed ring (vringh's own warning says what is wrong) or no memory
+ * to take a chain.
  *
  * Context: process context, caller holds &vdpa_sw.lock; not
  * &vdpa_sw.iommu_lock.
  */
-void vdpa_sw_vq_fault(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
-		      int err, const char *what, u64 addr)
+void vdpa_sw_vq_error(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
+		      int err)
 {
-	bool hint;
-
 	lockdep_assert_held(&sim->lock);
 	if (READ_ONCE(sim->status) & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
-	/*
-	 * Only a buffer can carry a user's virtual address by mistake, and
-	 * only vhost_vdpa's ranges have a struct vdpa_map_file as opaque.
-	 */
-	hint = err == -EFAULT && !strcmp(what, "buffer") &&
-	       vdpa_sw_bound_to(sim, "vhost_vdpa") &&
-	       vdpa_sw_user_mapped(sim, vq, addr);
-	dev_err_ratelimited(&sim->vdpa.dev,
-			    "virtqueue %u: %s at iova 0x%llx not reachable (%d), device needs reset%s\n",
-			    vdpa_sw_vq_index(sim, vq), what, addr, err,
-			    hint ? VDPA_SW_IOVA_MODE_HINT : "");
+	if (err == -EFAULT)
+		vdpa_sw_vq_log_fault(sim, vq, vq->xlc.fault);
+	else
+		dev_err_ratelimited(&sim->vdpa.dev,
+				    "virtqueue %u: %s (%d), device needs reset\n",
+				    vdpa_sw_vq_index(sim, vq),
+				    err == -ENOMEM ? "no memory to take a chain" :
+						     "malformed ring", err);
 	vdpa_sw_stop_needs_reset(sim);
 }
-EXPORT_SYMBOL_GPL(vdpa_sw_vq_fault);
-
-/**
- * vdpa_sw_vq_buffer_fault() - a buffer of the current chain is unreachable
- * @sim: the device
- * @vq: the queue whose chain it is
- * @err: the errno of the failed copy
- *
- * vdpa_sw_vq_fault() at the place the chain's copy stopped.  For a device
- * type that copies into another queue than the one being served (the net
- * loopback): the fault names the right queue and address.
- *
- * Context: process context, caller holds &vdpa_sw.lock.
- */
-void vdpa_sw_vq_buffer_fault(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
-			     int err)
-{
-	vdpa_sw_vq_fault(sim, vq, err, "buffer", vdpa_sw_vq_fault_addr(vq));
-}
-EXPORT_SYMBOL_GPL(vdpa_sw_vq_buffer_fault);
+EXPORT_SYMBOL_GPL(vdpa_sw_vq_error);
 
 /**
  * vdpa_sw_vq_usable() - whether a queue can take or return buffers now
@@ -638,10 +642,6 @@ int vdpa_sw_vq_get_batch(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 		vdpa_sw_kiov_shrink(&b->riov[i], b->rvec[i], VDPA_SW_IOV_INIT);
 		vdpa_sw_kiov_shrink(&b->wiov[i], b->wvec[i], VDPA_SW_IOV_INIT);
 	}
-	/* A fault report finds no stale chain here (vdpa_sw_vq_fault_addr). */
-	vdpa_sw_kiov_shrink(&vq->riov, vq->rvec, ARRAY_SIZE(vq->rvec));
-	vdpa_sw_kiov_shrink(&vq->wiov, vq->wvec, ARRAY_SIZE(vq->wvec));
-	b->cur = 0;
 	ret = vringh_getdescs_iotlb_cached(&vq->vring, &vq->xlc, b->riov,
 					   b->wiov, b->head, max, GFP_NOIO);
 	if (ret > 0) {
@@ -670,7 +670,6 @@ ssize_t vdpa_sw_batch_pull(struct vdpa_sw_virtqueue *vq, unsigned int i,
 
 	if (WARN_ON_ONCE(!b || i >= b->n))
 		return -EINVAL;
-	b->cur = i;
 	return vringh_iov_pull_iotlb_cached(&vq->vring, &vq->xlc, &b->riov[i],
 					    dst, len);
 }
@@ -839,12 +838,12 @@ static bool vdpa_sw_serve_vq(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq)
 	vringh_notify_disable_iotlb_cached(&vq->vring, &vq->xlc);
 	n = sim->dev_attr.process_vq(sim, vq, VDPA_SW_BATCH);
 	if (n < 0 && n != VDPA_SW_VQ_IDLE) {
-		vdpa_sw_vq_buffer_fault(sim, vq, n);
+		vdpa_sw_vq_error(sim, vq, n);
 		return false;
 	}
 	ret = vdpa_sw_vq_notify(sim, vq);
 	if (ret < 0) {
-		vdpa_sw_vq_fault(sim, vq, ret, "avail ring", vq->driver_addr);
+		vdpa_sw_vq_error(sim, vq, ret);
 		return false;
 	}
 	/* Waiting for vdpa_sw_schedule(), not for the driver. */
@@ -864,8 +863,7 @@ static bool vdpa_sw_serve_vq(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq)
 		vdpa_sw_vq_unget(sim, vq);
 		return true;
 	}
-	vdpa_sw_vq_fault(sim, vq, n ? n : -EFAULT, "used ring",
-			 vq->device_addr);
+	vdpa_sw_vq_error(sim, vq, n ? n : -EFAULT);
 	return false;
 }
 

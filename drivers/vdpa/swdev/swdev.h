@@ -109,8 +109,6 @@ struct vdpa_sw_bufs {
  * @head: head of each chain
  * @used: the used elements vdpa_sw_vq_put_batch() writes
  * @n: chains held: taken, neither returned nor given back
- * @cur: the chain being served (vdpa_sw_batch_pull()), whose place a
- *	fault report names
  */
 struct vdpa_sw_batch {
 	struct vringh_kiov riov[VDPA_SW_GET_BATCH];
@@ -120,7 +118,6 @@ struct vdpa_sw_batch {
 	u16 head[VDPA_SW_GET_BATCH];
 	struct vring_used_elem used[VDPA_SW_GET_BATCH];
 	unsigned int n;
-	unsigned int cur;
 };
 
 /**
@@ -474,10 +471,8 @@ void vdpa_sw_schedule_vq(struct vdpa_sw *sim, u16 idx);
 void vdpa_sw_generation_bump(struct vdpa_sw *sim);
 void vdpa_sw_config_changed(struct vdpa_sw *sim);
 void vdpa_sw_set_needs_reset(struct vdpa_sw *sim);
-void vdpa_sw_vq_fault(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
-		      int err, const char *what, u64 addr);
-void vdpa_sw_vq_buffer_fault(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
-			     int err);
+void vdpa_sw_vq_error(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
+		      int err);
 int vdpa_sw_put_stat(struct sk_buff *msg, const char *name, u64 value);
 
 /* bufs.c */

@@ -158,13 +158,16 @@ static void vdpasim_net_copy_stats(struct vdpa_sw_virtqueue *txq,
 	rxq->stats.bytes += len;
 }
 
-/* A push into the RX chain that fell short: the RX queue faults. */
+/*
+ * A ring call on the RX queue failed (or a push into its chain fell short):
+ * the RX queue faults, and its error ends the TX queue's batch.
+ */
 static int vdpasim_net_rx_fault(struct vdpasim_net *net,
 				struct vdpa_sw_virtqueue *rxq, ssize_t ret)
 {
 	int err = ret < 0 ? ret : -EFAULT;
 
-	vdpa_sw_vq_buffer_fault(&net->sim, rxq, err);
+	vdpa_sw_vq_error(&net->sim, rxq, err);
 	return err;
 }
 
@@ -226,7 +229,7 @@ static int vdpasim_net_deliver(struct vdpasim_net *net,
 
 	ret = vdpa_sw_vq_get(sim, rxq);
 	if (ret < 0)
-		return ret;
+		return vdpasim_net_rx_fault(net, rxq, ret);
 	if (!ret)
 		goto drop_rx;
 	if (vringh_kiov_length(&rxq->wiov) < VDPASIM_NET_HDR_LEN + len)
@@ -243,7 +246,7 @@ static int vdpasim_net_deliver(struct vdpasim_net *net,
 	}
 	ret = vdpa_sw_vq_put(sim, rxq, VDPASIM_NET_HDR_LEN + len);
 	if (ret)
-		return ret;
+		return vdpasim_net_rx_fault(net, rxq, ret);
 	vdpasim_net_copy_stats(txq, rxq, len);
 	return 0;
 
