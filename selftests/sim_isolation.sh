@@ -9,7 +9,7 @@
 # set_map overwrites the address spaces.  An unmap waits for copies in
 # flight.  A used ring the device cannot write stops it with NEEDS_RESET and
 # a message naming device, queue and address, instead of a datapath thread
-# spinning forever.  An unmapped buffer on vhost-vdpa names DPDK's
+# spinning forever.  An unmapped ring or buffer on vhost-vdpa names DPDK's
 # --iova-mode=va when its address is a user address the same user mapped
 # at another IOVA (set_map and dma_map parents), and only then.  The kernel
 # virtio path (virtio_vdpa) still moves data.
@@ -188,7 +188,7 @@ else
 	t_check "testpmd without --iova-mode starts" testpmd_pa
 	t_check "the fault says --iova-mode=va is needed" \
 		logged_since "$mark2" \
-			"$DEVNAME: virtqueue [0-9]+: buffer at iova 0x[0-9a-f]+ not reachable .*$HINT"
+			"$DEVNAME: virtqueue [0-9]+: .* at iova 0x[0-9a-f]+ not reachable .*$HINT"
 	echo 0 >/proc/sys/vm/nr_hugepages
 	hugepages=
 fi

@@ -410,23 +410,21 @@ static const char *vdpa_sw_vq_part(const struct vdpa_sw_virtqueue *vq,
 }
 
 /*
- * The line for driver memory @vq could not reach at @addr.  Only a buffer
- * can carry a user's virtual address by mistake, and only vhost_vdpa's
- * ranges have a struct vdpa_map_file as opaque: the DPDK hint is checked
- * for those alone.
+ * The line for driver memory @vq could not reach at @addr.  DPDK 22.11
+ * gives its rings' addresses as well as its buffers' as virtual ones, so
+ * the hint is for any part; only vhost_vdpa's ranges have a struct
+ * vdpa_map_file as opaque.
  */
 static void vdpa_sw_vq_log_fault(struct vdpa_sw *sim,
 				 struct vdpa_sw_virtqueue *vq, u64 addr)
 {
-	const char *what = vdpa_sw_vq_part(vq, addr);
-	bool hint;
+	bool hint = vdpa_sw_bound_to(sim, "vhost_vdpa") &&
+		    vdpa_sw_user_mapped(sim, vq, addr);
 
-	hint = !strcmp(what, "buffer") && vdpa_sw_bound_to(sim, "vhost_vdpa") &&
-	       vdpa_sw_user_mapped(sim, vq, addr);
 	dev_err_ratelimited(&sim->vdpa.dev,
 			    "virtqueue %u: %s at iova 0x%llx not reachable (%d), device needs reset%s\n",
-			    vdpa_sw_vq_index(sim, vq), what, addr, -EFAULT,
-			    hint ? VDPA_SW_IOVA_MODE_HINT : "");
+			    vdpa_sw_vq_index(sim, vq), vdpa_sw_vq_part(vq, addr),
+			    addr, -EFAULT, hint ? VDPA_SW_IOVA_MODE_HINT : "");
 }
 
 /**
@@ -441,11 +439,11 @@ static void vdpa_sw_vq_log_fault(struct vdpa_sw *sim,
  * first error until the next reset is logged.  For -EFAULT the line names
  * the IOVA vringh could not reach and what lies there: the avail ring, the
  * descriptor table, the used ring, or a buffer (an indirect table counts
- * as one).  On a device bound to vhost_vdpa, when an unreachable buffer's
+ * as one).  On a device bound to vhost_vdpa, when the unreachable
  * address is a user address inside a range the same user mapped (at
  * another IOVA), the line adds the likely cause: a DPDK 22.11 virtio-user
- * client in its default IOVA mode, which puts virtual addresses in
- * descriptors but maps physical ones, needs --iova-mode=va; checking takes
+ * client in its default IOVA mode, which gives virtual addresses for its
+ * rings and buffers but maps physical ones, needs --iova-mode=va; checking takes
  * &vdpa_sw.iommu_lock and walks at most 4096 ranges.  Any other errno is a
  * malformed ring (vringh's own warning says what is wrong) or no memory
  * to take a chain.
