@@ -348,7 +348,7 @@ void vdpa_sw_set_needs_reset(struct vdpa_sw *sim)
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_set_needs_reset);
 
-/* What a buffer's fault line adds when vdpa_sw_user_mapped() is true. */
+/* What a fault line adds when vdpa_sw_user_mapped() is true. */
 #define VDPA_SW_IOVA_MODE_HINT \
 	"; it is a user address mapped at another IOVA: DPDK 22.11 virtio-user needs --iova-mode=va"
 
@@ -428,7 +428,7 @@ static void vdpa_sw_vq_log_fault(struct vdpa_sw *sim,
 }
 
 /**
- * vdpa_sw_vq_error() - a ring call on a queue failed: report it, stop the device
+ * vdpa_sw_vq_error() - a ring call on a queue failed: log it, stop the device
  * @sim: the device
  * @vq: the queue whose ring call (take, copy or return a chain, notify)
  *	failed
@@ -439,11 +439,11 @@ static void vdpa_sw_vq_log_fault(struct vdpa_sw *sim,
  * first error until the next reset is logged.  For -EFAULT the line names
  * the IOVA vringh could not reach and what lies there: the avail ring, the
  * descriptor table, the used ring, or a buffer (an indirect table counts
- * as one).  On a device bound to vhost_vdpa, when the unreachable
- * address is a user address inside a range the same user mapped (at
- * another IOVA), the line adds the likely cause: a DPDK 22.11 virtio-user
- * client in its default IOVA mode, which gives virtual addresses for its
- * rings and buffers but maps physical ones, needs --iova-mode=va; checking takes
+ * as one).  On a device bound to vhost_vdpa, when the unreachable address
+ * is a user address inside a range the same user mapped (at another
+ * IOVA), the line adds the likely cause: a DPDK 22.11 virtio-user client
+ * in its default IOVA mode, which gives the virtual addresses of its rings
+ * and buffers but maps physical ones, needs --iova-mode=va; checking takes
  * &vdpa_sw.iommu_lock and walks at most 4096 ranges.  Any other errno is a
  * malformed ring (vringh's own warning says what is wrong) or no memory
  * to take a chain.
