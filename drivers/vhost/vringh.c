@@ -336,8 +336,10 @@ static int vrh_iotlb_xfer(struct vrh_ctx *c, u64 addr, void *buf, size_t len,
 		seg_last = min(last, c->xl.last);
 		n = seg_last - addr + 1;
 		err = vrh_phys_copy(pa, buf, n, to_iova);
-		if (err || seg_last == last)
-			return err;
+		if (err)
+			return vrh_iotlb_fault(c, addr, err);
+		if (seg_last == last)
+			return 0;
 		addr = seg_last + 1;
 		buf += n;
 	}

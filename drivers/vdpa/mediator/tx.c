@@ -194,8 +194,9 @@ void med_tx_release(struct med_dev *med)
 /*
  * Send the chains of a batch of @n, stopping early at a stopped lower queue
  * (*@stopped) or unreachable driver memory (the device then needs a reset:
- * reported here, where the chain's place is known).  Returns the chains
- * done, which the caller returns; it gives back the others.
+ * reported here, since returning the chains done may overwrite the queue's
+ * fault address and a stopped lower would hide the error).  Returns the
+ * chains done, which the caller returns; it gives back the others.
  */
 static unsigned int med_tx_batch(struct med_dev *med,
 				 struct vdpa_sw_virtqueue *vq, unsigned int n,

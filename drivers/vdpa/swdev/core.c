@@ -356,13 +356,14 @@ EXPORT_SYMBOL_GPL(vdpa_sw_set_needs_reset);
 #define VDPA_SW_USER_MAPPED_MAX	4096
 
 /*
- * Whether @addr is a user address inside a range that the vhost-vdpa user
- * of @vq's address space mapped (at another IOVA, since @addr is not
- * mapped).  vhost_vdpa gives each range of pinned pages an opaque struct
- * vdpa_map_file with no file whose offset is the user address the range
- * was pinned from.  Looks at the first VDPA_SW_USER_MAPPED_MAX ranges only.
- * Caller holds sim->lock (the ranges and their opaque stay); iommu_lock
- * keeps off the DMA API's changes of address space 0.
+ * Whether @addr is not mapped in @vq's address space (a fault on a mapped
+ * address is one of permission) but is a user address inside a range that
+ * its vhost-vdpa user mapped at another IOVA.  vhost_vdpa gives each range
+ * of pinned pages an opaque struct vdpa_map_file with no file whose offset
+ * is the user address the range was pinned from.  Looks at the first
+ * VDPA_SW_USER_MAPPED_MAX ranges only.  Caller holds sim->lock (the ranges
+ * and their opaque stay); iommu_lock keeps off the DMA API's changes of
+ * address space 0.
  */
 static bool vdpa_sw_user_mapped(struct vdpa_sw *sim,
 				struct vdpa_sw_virtqueue *vq, u64 addr)
@@ -376,6 +377,8 @@ static bool vdpa_sw_user_mapped(struct vdpa_sw *sim,
 	bool found = false;
 
 	spin_lock_irqsave(&sim->iommu_lock, flags);
+	if (vhost_iotlb_itree_first(iotlb, addr, addr))
+		goto out;
 	for (map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX);
 	     map && !found && n < VDPA_SW_USER_MAPPED_MAX;
 	     map = vhost_iotlb_itree_next(map, 0, U64_MAX), n++) {
@@ -383,6 +386,7 @@ static bool vdpa_sw_user_mapped(struct vdpa_sw *sim,
 		found = mf && !mf->file && addr >= mf->offset &&
 			addr - mf->offset <= map->last - map->start;
 	}
+out:
 	spin_unlock_irqrestore(&sim->iommu_lock, flags);
 	return found;
 }
@@ -454,6 +458,9 @@ static void vdpa_sw_vq_log_fault(struct vdpa_sw *sim,
 void vdpa_sw_vq_error(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 		      int err)
 {
+	const char *why = err == -ENOMEM ? "no memory to take a chain" :
+					   "malformed ring";
+
 	lockdep_assert_held(&sim->lock);
 	if (READ_ONCE(sim->status) & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
@@ -462,9 +469,7 @@ void vdpa_sw_vq_error(struct vdpa_sw *sim, struct vdpa_sw_virtqueue *vq,
 	else
 		dev_err_ratelimited(&sim->vdpa.dev,
 				    "virtqueue %u: %s (%d), device needs reset\n",
-				    vdpa_sw_vq_index(sim, vq),
-				    err == -ENOMEM ? "no memory to take a chain" :
-						     "malformed ring", err);
+				    vdpa_sw_vq_index(sim, vq), why, err);
 	vdpa_sw_stop_needs_reset(sim);
 }
 EXPORT_SYMBOL_GPL(vdpa_sw_vq_error);

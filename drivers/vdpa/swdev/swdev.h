@@ -128,7 +128,8 @@ struct vdpa_sw_batch {
  * @rvec: initial storage of @riov (it grows on demand)
  * @wvec: initial storage of @wiov
  * @xlc: the last IOTLB map vringh found for this queue, valid while
- *	&vdpa_sw.map_gen does not move
+ *	&vdpa_sw.map_gen does not move, and the IOVA its last failed access
+ *	could not reach (vdpa_sw_vq_error())
  * @head: head of the chain being served
  * @bufs: chains held for one frame, between calls of the datapath thread
  *	while the ring has too few (vdpa_sw_vq_get_bufs())

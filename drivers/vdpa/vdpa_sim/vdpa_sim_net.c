@@ -278,9 +278,12 @@ static int vdpasim_net_tx(struct vdpasim_net *net,
 		if (ret)
 			break;
 	}
-	if (ret >= 0)
-		ret = vdpa_sw_vq_notify(sim, rxq);
-	return ret < 0 ? ret : n;
+	if (ret < 0)
+		return ret;
+	ret = vdpa_sw_vq_notify(sim, rxq);
+	if (ret < 0)
+		return vdpasim_net_rx_fault(net, rxq, ret);
+	return n;
 }
 
 /* MAC_ADDR_SET: the loopback takes any address. */
