@@ -62,16 +62,6 @@ buffer_faults() {
 		"$DEVNAME: virtqueue [0-9]+: buffer at iova 0x[0-9a-f]+ not reachable"
 }
 
-# stray_unhinted MARK: the line of the stray address is there, without the
-# hint.
-stray_unhinted() {
-	local lines
-
-	lines=$(buffer_faults "$1" | grep -E "buffer at iova 0x5a5a50[0-9a-f]{2} ")
-	echo "$lines"
-	[ -n "$lines" ] && ! grep -qF -- "--iova-mode" <<<"$lines"
-}
-
 # faults_at MARK PART ADDR: there are fault lines of $DEVNAME after MARK,
 # and each names PART at ADDR (regular expressions).
 faults_at() {
@@ -146,7 +136,7 @@ mark3=$(fresh_mark)
 t_check "stray: a TX frame at an address nobody mapped: NEEDS_RESET" \
 	"$PROBE" stray "$NODE"
 t_check "stray: the fault names the address, without the DPDK hint" \
-	stray_unhinted "$mark3"
+	unhinted_at "$mark3" buffer "0x5a5a50[0-9a-f]{2}"
 
 # The descriptor table where nothing is mapped: the line says so.
 mark3=$(fresh_mark)
@@ -241,7 +231,7 @@ if [ -n "$NODE" ]; then
 	mark3=$(fresh_mark)
 	t_check "map_ops=dma: stray: NEEDS_RESET" "$PROBE" stray "$NODE"
 	t_check "map_ops=dma: stray: the fault has no DPDK hint" \
-		stray_unhinted "$mark3"
+		unhinted_at "$mark3" buffer "0x5a5a50[0-9a-f]{2}"
 	vdpa dev del "$DEVNAME"
 else
 	t_fail "map_ops=dma: vdpa dev add $DEVNAME with a vhost-vdpa node"
